@@ -1,0 +1,15 @@
+"""The one place Experta is imported from.
+
+Experta 1.9.4 pins frozendict 1.2, which reads ``collections.Mapping`` (removed in Python 3.10);
+aliasing it to ``collections.abc.Mapping`` before the import lets the pinned release load unchanged.
+"""
+import collections
+import collections.abc
+
+if not hasattr(collections, "Mapping"):
+    collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
+
+from experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, Rule  # noqa: E402
+from experta.fact import InitialFact  # noqa: E402
+
+__all__ = ["AND", "NOT", "OR", "Fact", "InitialFact", "KnowledgeEngine", "L", "P", "Rule"]

@@ -1,0 +1,159 @@
+"""Cases: the answers about one person, checked against the knowledge base's vocabulary.
+
+A case arrives as a mapping (from JSON, YAML or Python) in the format of CONTRACT.md section 1.
+Validation collects every problem, naming the field, the bad value and what is allowed.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .conditions import suggest
+from .documents import Document, Path, read_file
+from .errors import CaseError, Problem
+from .model import KnowledgeBase, Observation
+
+UNKNOWN = "unknown"
+CASE_KEYS = ("age", "sex", "answers")
+#: A case naming more observations than this is rejected before each is examined.
+MAX_ANSWERS = 1000
+
+Value = Any  # bool | str | frozenset[str] | int | float
+
+
+@dataclass(frozen=True)
+class Case:
+    """Known answers by observation id (age and sex included); ``skipped`` were answered 'unknown'."""
+
+    answers: Mapping[str, Value] = field(default_factory=dict)
+    skipped: frozenset[str] = frozenset()
+
+    def known(self, observation: str) -> bool:
+        return observation in self.answers
+
+    def to_dict(self, kb: KnowledgeBase) -> dict:
+        """The case in contract form, values in vocabulary order (for saving and echoing)."""
+        result: dict[str, Any] = {}
+        answers: dict[str, Any] = {}
+        for obs in kb.observations.values():
+            if obs.id in self.answers:
+                value = output_value(obs, self.answers[obs.id])
+            elif obs.id in self.skipped:
+                value = UNKNOWN
+            else:
+                continue
+            (result if obs.top_level else answers)[obs.id] = value
+        result["answers"] = answers
+        return result
+
+
+def output_value(obs: Observation, value: Value) -> Any:
+    """An answer as JSON-ready data: sets become lists in the vocabulary's order."""
+    if obs.type == "set":
+        return [v for v in obs.values if v in value]
+    return value
+
+
+def _allowed(obs: Observation) -> str:
+    if obs.type == "bool":
+        return "true or false"
+    if obs.type == "number":
+        top = f" to {obs.maximum:g}" if obs.maximum is not None else ""
+        return f"a number from {obs.minimum:g}{top}" + (f" ({obs.unit})" if obs.unit else "")
+    prefix = "one of" if obs.type == "enum" else "a list of"
+    return f"{prefix}: {', '.join(obs.values)}"
+
+
+def check_value(obs: Observation, value: Any, doc: Document | None, path: Path) -> tuple[Value, Problem | None]:
+    """Check one answer; return the typed value, or a problem naming what is allowed."""
+    def problem(message: str, hint: str | None = None) -> tuple[None, Problem]:
+        hint = hint or f"allowed: {_allowed(obs)}, or unknown"
+        return None, (doc or Document(None)).problem(path, message, hint)
+
+    if obs.type == "bool":
+        if isinstance(value, bool):
+            return value, None
+        return problem(f"{value!r} is not a valid answer for {obs.id} (yes/no)")
+    if obs.type == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return problem(f"{value!r} is not a number")
+        if value < obs.minimum or (obs.maximum is not None and value > obs.maximum):
+            return problem(f"{value!r} is out of range for {obs.id}")
+        return value, None
+    if obs.type == "enum":
+        if isinstance(value, str) and value in obs.values:
+            return value, None
+        return problem(f"{value!r} is not a value of {obs.id}",
+                       suggest(value, obs.values) + f"; allowed: {', '.join(obs.values)}"
+                       if isinstance(value, str) else None)
+    if not isinstance(value, list):
+        hint = f"write a list, e.g. [{value}]" if isinstance(value, str) and value in obs.values else None
+        return problem(f"{obs.id} takes a list of values, got {value!r}", hint)
+    bad = [v for v in value if not isinstance(v, str) or v not in obs.values]
+    if bad:
+        return problem(f"{bad[0]!r} is not a value of {obs.id}",
+                       (suggest(bad[0], obs.values) + "; " if isinstance(bad[0], str) else "")
+                       + f"allowed: {', '.join(obs.values)}")
+    return frozenset(value), None
+
+
+def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase) -> Case:
+    """Validate a case given as a mapping, a file path or a parsed document."""
+    if isinstance(source, Document):
+        doc = source
+    elif isinstance(source, (str, os.PathLike)):
+        doc = read_file(source, CaseError)
+    else:
+        doc = Document(source)
+    data = doc.data
+    if not isinstance(data, Mapping):
+        raise CaseError(doc.problem((), f"a case must be a mapping with {', '.join(CASE_KEYS)}, "
+                                        f"got {type(data).__name__}", "e.g. {age: 40, answers: {movement: cramp}}"))
+    problems: list[Problem] = []
+    answers: dict[str, Value] = {}
+    skipped: set[str] = set()
+    unknown_keys = [k for k in data if k not in CASE_KEYS]
+    for key in unknown_keys[:5]:
+        problems.append(doc.problem((key,), f"unknown field {key!r}", suggest(key, CASE_KEYS)))
+    if len(unknown_keys) > 5:
+        problems.append(doc.problem((), f"{len(unknown_keys) - 5} more unknown fields",
+                                    f"a case has only {', '.join(CASE_KEYS)}"))
+
+    def take(obs: Observation, value: Any, path: Path) -> None:
+        if value == UNKNOWN:
+            skipped.add(obs.id)
+            return
+        typed, problem = check_value(obs, value, doc, path)
+        if problem:
+            problems.append(problem)
+        else:
+            answers[obs.id] = typed
+
+    for key in CASE_KEYS[:2]:
+        if key in data and key in kb.observations:
+            take(kb.observations[key], data[key], (key,))
+
+    raw = data.get("answers", {})
+    if not isinstance(raw, Mapping):
+        problems.append(doc.problem(("answers",), f"answers must be a mapping of observation id to value, "
+                                                  f"got {type(raw).__name__}"))
+        raw = {}
+    if len(raw) > MAX_ANSWERS:
+        problems.append(doc.problem(("answers",), f"{len(raw)} answers given; the vocabulary has "
+                                                  f"{len(kb.observations)} observations",
+                                    "see `spasm kb show` for the observation ids"))
+        raise CaseError(problems)
+    for key, value in raw.items():
+        obs = kb.observations.get(key) if isinstance(key, str) else None
+        if obs is None:
+            problems.append(doc.problem(("answers", key), f"unknown observation {key!r}",
+                                        suggest(key, [o for o in kb.observations if not kb.observations[o].top_level])))
+        elif obs.top_level:
+            problems.append(doc.problem(("answers", key), f"{key} is written at the top of the case, not under answers"))
+        else:
+            take(obs, value, ("answers", key))
+    if problems:
+        raise CaseError(problems)
+    return Case(answers, frozenset(skipped))

@@ -1,0 +1,441 @@
+"""Load the YAML knowledge base from a directory, validating everything before anything runs.
+
+Every problem in every file is collected and raised together as one :class:`KnowledgeError`,
+each with file, line, field and a hint, so a knowledge author fixes them in one pass.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import replace
+from pathlib import Path as FsPath
+from typing import Any, Callable
+
+from . import conditions
+from .conditions import Condition, Vocabulary
+from .documents import Document, Path, read_file
+from .errors import KnowledgeError, Problem
+from .model import (OBSERVATION_TYPES, TRIAGE_LEVELS, Action, Cause, Choice, Citation, Finding,
+                    KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
+
+SECTIONS = ("knowledge", "sources", "observations", "findings", "causes", "red_flags", "advice", "tests")
+#: Which kinds of conclusion each kind of rule may refer to; this keeps the engine's layers acyclic.
+ALLOWED_REFERENCES = {
+    "ask_when": (),
+    "finding": ("finding",),
+    "red_flag": ("finding",),
+    "evidence": ("finding",),
+    "advice": ("finding", "red_flag", "cause", "triage"),
+    "test": ("finding", "red_flag", "cause", "triage"),
+}
+GENERAL_SOURCE = "general"
+
+
+def default_directory() -> FsPath:
+    """The knowledge base shipped with the package."""
+    import knowledge
+    return FsPath(knowledge.__file__).parent
+
+
+class _Reader:
+    """Field-by-field checks on one YAML mapping, appending problems instead of stopping."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+
+    def fail(self, doc: Document, path: Path, message: str, hint: str | None = None) -> None:
+        self.problems.append(doc.problem(path, message, hint))
+
+    def mapping(self, doc: Document, path: Path, data: Any, required: tuple, optional: tuple) -> dict | None:
+        if not isinstance(data, dict):
+            self.fail(doc, path, f"expected a mapping with {', '.join(required)}")
+            return None
+        ok = True
+        for name in required:
+            if name not in data:
+                self.fail(doc, path, f"missing required field {name!r}")
+                ok = False
+        for name in data:
+            if name not in required and name not in optional:
+                self.fail(doc, path + (name,), f"unknown field {name!r}",
+                          conditions.suggest(name, list(required) + list(optional)))
+                ok = False
+        return data if ok else None
+
+    def text(self, doc: Document, path: Path, value: Any, default: str | None = None) -> str | None:
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.fail(doc, path, f"expected non-empty text, got {value!r}")
+            return None
+        return value.strip()
+
+    def identifier(self, doc: Document, path: Path, value: Any) -> str | None:
+        if not isinstance(value, str) or not value.replace("_", "a").replace("-", "a").isalnum() \
+                or not value[:1].isalpha() or value.lower() != value:
+            self.fail(doc, path, f"{value!r} is not a valid id",
+                      "ids are lower-case letters, digits, '_' and '-', starting with a letter")
+            return None
+        return value
+
+    def number(self, doc: Document, path: Path, value: Any, low: float, high: float) -> float | None:
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+            self.fail(doc, path, f"expected a number from {low:g} to {high:g}, got {value!r}")
+            return None
+        return float(value)
+
+
+class _Loader:
+    def __init__(self, directory: FsPath):
+        self.directory = directory
+        self.problems: list[Problem] = []
+        self.read = _Reader(self.problems)
+        self.items: dict[str, list[tuple[Document, Path, Any]]] = {name: [] for name in SECTIONS}
+        self.ids_seen: dict[tuple[str, str], Problem] = {}
+
+    # ------------------------------------------------------------------ files and sections
+    def load_files(self) -> tuple[list[FsPath], str]:
+        if not self.directory.is_dir():
+            raise KnowledgeError(Problem("knowledge directory not found", file=str(self.directory)))
+        files = sorted(p for p in self.directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            raise KnowledgeError(Problem("no .yaml files in the knowledge directory", file=str(self.directory)))
+        digest = hashlib.sha256()
+        for path in files:
+            try:
+                doc = read_file(path, KnowledgeError)
+            except KnowledgeError as exc:
+                self.problems.extend(exc.problems)
+                continue
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            self.split_sections(doc)
+        return files, digest.hexdigest()
+
+    def split_sections(self, doc: Document) -> None:
+        if doc.data is None:
+            return
+        if not isinstance(doc.data, dict):
+            self.read.fail(doc, (), "a knowledge file is a mapping of sections",
+                           f"sections: {', '.join(SECTIONS)}")
+            return
+        for section, entries in doc.data.items():
+            if section not in SECTIONS:
+                self.read.fail(doc, (section,), f"unknown section {section!r}", conditions.suggest(section, SECTIONS))
+            elif section == "knowledge":
+                self.items[section].append((doc, (section,), entries))
+            elif not isinstance(entries, list):
+                self.read.fail(doc, (section,), "expected a list of items")
+            else:
+                self.items[section].extend((doc, (section, i), item) for i, item in enumerate(entries))
+
+    def unique(self, doc: Document, path: Path, space: str, item_id: str) -> bool:
+        """Ids are unique within observations, within sources, and across all conclusions."""
+        key = (space, item_id)
+        if key in self.ids_seen:
+            first = self.ids_seen[key]
+            self.read.fail(doc, path, f"duplicate id {item_id!r}",
+                           f"first defined at {first.file}:{first.line}")
+            return False
+        self.ids_seen[key] = doc.problem(path, "")
+        return True
+
+    # ------------------------------------------------------------------------- manifest
+    def manifest(self) -> tuple[str, str, str, dict[str, TriageLevel]]:
+        entries = self.items["knowledge"]
+        if len(entries) != 1:
+            where = ", ".join(f"{d.file}:{d.line(p)}" for d, p, _ in entries) or "no file"
+            self.problems.append(Problem("exactly one file must have a 'knowledge' section "
+                                         "(name, version, disclaimer, triage_levels)",
+                                         file=str(self.directory), hint=f"found in: {where}"))
+            return "", "0", "", {}
+        doc, path, data = entries[0]
+        data = self.read.mapping(doc, path, data, ("name", "version", "disclaimer", "triage_levels"), ()) or {}
+        name = self.read.text(doc, path + ("name",), data.get("name")) or ""
+        version = str(data.get("version", "0"))
+        disclaimer = self.read.text(doc, path + ("disclaimer",), data.get("disclaimer")) or ""
+        levels: dict[str, TriageLevel] = {}
+        raw = data.get("triage_levels")
+        if isinstance(raw, list):
+            for i, entry in enumerate(raw):
+                entry = self.read.mapping(doc, path + ("triage_levels", i), entry, ("id", "label", "meaning"), ())
+                if entry:
+                    levels[entry["id"]] = TriageLevel(entry["id"], str(entry["label"]), str(entry["meaning"]))
+        if data and tuple(levels) != TRIAGE_LEVELS:
+            self.read.fail(doc, path + ("triage_levels",), "triage_levels must be exactly, in this order: "
+                           + ", ".join(TRIAGE_LEVELS))
+        return name, version, disclaimer, levels
+
+    # -------------------------------------------------------------------------- sources
+    def sources(self) -> dict[str, Source]:
+        result: dict[str, Source] = {}
+        for doc, path, data in self.items["sources"]:
+            data = self.read.mapping(doc, path, data, ("id", "title", "publisher"), ("kind", "file", "note"))
+            if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
+                continue
+            kind = data.get("kind", "document")
+            if kind not in ("document", GENERAL_SOURCE):
+                self.read.fail(doc, path + ("kind",), f"unknown source kind {kind!r}", "allowed: document, general")
+                continue
+            title = self.read.text(doc, path + ("title",), data["title"])
+            publisher = self.read.text(doc, path + ("publisher",), data["publisher"])
+            if title and publisher and self.unique(doc, path, "source", data["id"]):
+                result[data["id"]] = Source(data["id"], title, publisher, kind, data.get("file"),
+                                            str(data.get("note", "")).strip())
+        return result
+
+    def citations(self, doc: Document, path: Path, data: Any, sources: dict[str, Source],
+                  provenance: str) -> tuple[Citation, ...]:
+        if not isinstance(data, list) or not data:
+            self.read.fail(doc, path, "cite at least one source", f"known sources: {', '.join(sources)}")
+            return ()
+        result = []
+        for i, entry in enumerate(data):
+            section = None
+            if isinstance(entry, dict):
+                entry = self.read.mapping(doc, path + (i,), entry, ("source",), ("section",))
+                if entry is None:
+                    continue
+                section = str(entry["section"]) if entry.get("section") else None
+                entry = entry["source"]
+            if entry not in sources:
+                self.read.fail(doc, path + (i,), f"unknown source {entry!r}", conditions.suggest(entry, list(sources)))
+                continue
+            if sources[entry].kind == GENERAL_SOURCE and not provenance:
+                self.read.fail(doc, path + (i,), f"citing {entry!r} needs a provenance field",
+                               "say which general clinical knowledge the item rests on")
+            result.append(Citation(entry, section))
+        return tuple(result)
+
+    # --------------------------------------------------------------------- observations
+    def observations(self) -> dict[str, Observation]:
+        result: dict[str, Observation] = {}
+        self.ask_when: dict[str, tuple[Document, Path, Any]] = {}
+        optional = ("help", "group", "values", "minimum", "maximum", "unit", "ask_when", "top_level")
+        for doc, path, data in self.items["observations"]:
+            data = self.read.mapping(doc, path, data, ("id", "type", "label", "question"), optional)
+            if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
+                continue
+            kind = data["type"]
+            if kind not in OBSERVATION_TYPES:
+                self.read.fail(doc, path + ("type",), f"unknown type {kind!r}",
+                               f"allowed: {', '.join(OBSERVATION_TYPES)}")
+                continue
+            choices = self.choices(doc, path, data, kind)
+            if choices is None:
+                continue
+            minimum = self.read.number(doc, path + ("minimum",), data.get("minimum", 0), 0, 1e9)
+            maximum = data.get("maximum")
+            if maximum is not None:
+                maximum = self.read.number(doc, path + ("maximum",), maximum, minimum or 0, 1e9)
+            label = self.read.text(doc, path + ("label",), data["label"])
+            question = self.read.text(doc, path + ("question",), data["question"])
+            if None in (label, question, minimum) or not self.unique(doc, path, "observation", data["id"]):
+                continue
+            if "ask_when" in data:
+                self.ask_when[data["id"]] = (doc, path + ("ask_when",), data["ask_when"])
+            result[data["id"]] = Observation(
+                id=data["id"], type=kind, label=label, question=question,  # type: ignore[arg-type]
+                help=str(data.get("help", "")).strip(), group=str(data.get("group", "")),
+                choices=choices, minimum=minimum, maximum=maximum,  # type: ignore[arg-type]
+                unit=str(data.get("unit", "")), top_level=bool(data.get("top_level", False)))
+        return result
+
+    def choices(self, doc: Document, path: Path, data: dict, kind: str) -> tuple[Choice, ...] | None:
+        values = data.get("values")
+        if kind in ("bool", "number"):
+            if values is not None:
+                self.read.fail(doc, path + ("values",), f"a {kind} observation has no list of values")
+                return None
+            return (Choice(True, "yes"), Choice(False, "no")) if kind == "bool" else ()
+        if not isinstance(values, list) or not values:
+            self.read.fail(doc, path + ("values",), f"a {kind} observation needs a list of values",
+                           "e.g. - {id: calf, label: Calf}")
+            return None
+        result, seen = [], set()
+        for i, entry in enumerate(values):
+            entry = self.read.mapping(doc, path + ("values", i), entry, ("id", "label"), ())
+            if not entry or not self.read.identifier(doc, path + ("values", i, "id"), entry["id"]):
+                return None
+            if entry["id"] == "unknown" or entry["id"] in seen:
+                self.read.fail(doc, path + ("values", i, "id"), f"value {entry['id']!r} is reserved or repeated")
+                return None
+            seen.add(entry["id"])
+            result.append(Choice(entry["id"], str(entry["label"])))
+        return tuple(result)
+
+    # ------------------------------------------------------------------------ conditions
+    def condition(self, doc: Document, path: Path, data: Any, kind: str, vocabulary: Vocabulary) -> Condition | None:
+        before = len(self.problems)
+        parsed = conditions.parse(data, path, doc, vocabulary, self.problems)
+        if parsed is None:
+            if len(self.problems) == before:  # pragma: no cover - the parser always says why
+                self.read.fail(doc, path, "invalid condition")
+            return None
+        for ref in conditions.references_in(parsed):
+            if ref.kind not in ALLOWED_REFERENCES[kind]:
+                allowed = ", ".join(("observations",) + tuple(k + "s" for k in ALLOWED_REFERENCES[kind]))
+                self.read.fail(doc, path, f"a {kind.replace('_', ' ')} rule cannot refer to a {ref.kind.replace('_', ' ')}",
+                               f"it may use {allowed}")
+                return None
+        return parsed
+
+    def rule(self, doc: Document, path: Path, data: dict, *, kind: str, rule_id: str, target: str,
+             vocabulary: Vocabulary, sources: dict[str, Source], cf: float = 0.0, label: str = "") -> RuleDef | None:
+        provenance = str(data.get("provenance", "")).strip()
+        citations = self.citations(doc, path + ("sources",), data.get("sources"), sources, provenance)
+        when = self.condition(doc, path + ("when",), data.get("when"), kind, vocabulary) if "when" in data else None
+        if "when" not in data:
+            self.read.fail(doc, path, "missing required field 'when'")
+        if when is None or not citations or not self.unique(doc, path, "rule", rule_id):
+            return None
+        return RuleDef(id=rule_id, kind=kind, target=target, when=when, sources=citations, cf=cf, label=label,
+                       note=str(data.get("note", "")).strip(), provenance=provenance,
+                       file=doc.file, line=doc.line(path))
+
+    def conclusions(self, observations: dict[str, Observation], sources: dict[str, Source]) -> dict:
+        """Parse findings, causes, red flags, advice and tests, whose conditions may refer to each other."""
+        known: dict[str, list[str]] = {"finding": [], "red_flag": [], "cause": [], "triage": list(TRIAGE_LEVELS)}
+        for section, kind in (("findings", "finding"), ("red_flags", "red_flag"), ("causes", "cause")):
+            known[kind] = [d["id"] for _, _, d in self.items[section] if isinstance(d, dict) and isinstance(d.get("id"), str)]
+        vocabulary = Vocabulary(observations, known)
+        rule_fields = ("when", "sources", "note", "provenance")
+        result: dict[str, dict] = {"findings": {}, "red_flags": {}, "causes": {}, "advice": {}, "tests": {}}
+
+        for doc, path, data in self.items["findings"]:
+            data = self.read.mapping(doc, path, data, ("id", "label", "when", "sources"), rule_fields + ("description",))
+            if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
+                continue
+            if not self.unique(doc, path, "conclusion", data["id"]):
+                continue
+            rule = self.rule(doc, path, data, kind="finding", rule_id=f"finding.{data['id']}", target=data["id"],
+                             vocabulary=vocabulary, sources=sources, label=str(data["label"]))
+            if rule:
+                result["findings"][data["id"]] = Finding(data["id"], str(data["label"]), rule,
+                                                         str(data.get("description", "")).strip())
+
+        for doc, path, data in self.items["red_flags"]:
+            data = self.read.mapping(doc, path, data, ("id", "label", "level", "reason", "when", "sources"), rule_fields)
+            if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
+                continue
+            if data["level"] not in TRIAGE_LEVELS:
+                self.read.fail(doc, path + ("level",), f"unknown triage level {data['level']!r}",
+                               f"allowed: {', '.join(TRIAGE_LEVELS)}")
+                continue
+            reason = self.read.text(doc, path + ("reason",), data["reason"])
+            if not reason or not self.unique(doc, path, "conclusion", data["id"]):
+                continue
+            rule = self.rule(doc, path, data, kind="red_flag", rule_id=f"red_flag.{data['id']}", target=data["id"],
+                             vocabulary=vocabulary, sources=sources, label=str(data["label"]))
+            if rule:
+                result["red_flags"][data["id"]] = RedFlag(data["id"], str(data["label"]), data["level"], reason, rule)
+
+        for doc, path, data in self.items["causes"]:
+            cause = self.cause(doc, path, data, vocabulary, sources)
+            if cause:
+                result["causes"][cause.id] = cause
+
+        for section, kind in (("advice", "advice"), ("tests", "test")):
+            for doc, path, data in self.items[section]:
+                data = self.read.mapping(doc, path, data, ("id", "text", "when", "sources"), rule_fields + ("audience",))
+                if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
+                    continue
+                audience = data.get("audience", "person" if kind == "advice" else "clinician")
+                if audience not in ("person", "clinician"):
+                    self.read.fail(doc, path + ("audience",), f"unknown audience {audience!r}", "allowed: person, clinician")
+                    continue
+                text = self.read.text(doc, path + ("text",), data["text"])
+                if not text or not self.unique(doc, path, "conclusion", data["id"]):
+                    continue
+                rule = self.rule(doc, path, data, kind=kind, rule_id=f"{kind}.{data['id']}", target=data["id"],
+                                 vocabulary=vocabulary, sources=sources, label=text)
+                if rule:
+                    result[section][data["id"]] = Action(data["id"], kind, text, audience, rule)
+        return result
+
+    def cause(self, doc: Document, path: Path, data: Any, vocabulary: Vocabulary,
+              sources: dict[str, Source]) -> Cause | None:
+        data = self.read.mapping(doc, path, data, ("id", "label", "description", "sources", "for"),
+                                 ("against", "provenance"))
+        if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
+            return None
+        cause_id = data["id"]
+        description = self.read.text(doc, path + ("description",), data["description"])
+        provenance = str(data.get("provenance", "")).strip()
+        citations = self.citations(doc, path + ("sources",), data["sources"], sources, provenance)
+        if not self.unique(doc, path, "conclusion", cause_id):
+            return None
+        evidence: list[RuleDef] = []
+        for polarity in ("for", "against"):
+            entries = data.get(polarity, [])
+            if not isinstance(entries, list) or (polarity == "for" and not entries):
+                self.read.fail(doc, path + (polarity,), "expected a list of evidence rules"
+                               + (" (a cause needs at least one)" if polarity == "for" else ""))
+                continue
+            for i, entry in enumerate(entries):
+                where = path + (polarity, i)
+                entry = self.read.mapping(doc, where, entry, ("id", "cf", "when", "sources"),
+                                          ("label", "note", "provenance"))
+                if not entry or not self.read.identifier(doc, where + ("id",), entry["id"]):
+                    continue
+                cf = self.read.number(doc, where + ("cf",), entry["cf"], 0.01, 1.0)
+                if cf is None:
+                    continue
+                rule = self.rule(doc, where, entry, kind="evidence", rule_id=f"cause.{cause_id}.{entry['id']}",
+                                 target=cause_id, vocabulary=vocabulary, sources=sources,
+                                 cf=cf if polarity == "for" else -cf, label=str(entry.get("label", "")))
+                if rule:
+                    evidence.append(rule)
+        if not description or not citations:
+            return None
+        return Cause(cause_id, str(data["label"]), description, citations, tuple(evidence), provenance)
+
+    def ask_when_conditions(self, observations: dict[str, Observation]) -> None:
+        vocabulary = Vocabulary(observations, {})
+        for obs_id, (doc, path, data) in self.ask_when.items():
+            parsed = self.condition(doc, path, data, "ask_when", vocabulary)
+            if parsed is not None and obs_id in set(conditions.observations_in(parsed)):
+                self.read.fail(doc, path, "an observation's ask_when cannot depend on itself")
+            elif parsed is not None:
+                observations[obs_id] = replace(observations[obs_id], ask_when=parsed)
+
+    def finding_cycles(self, findings: dict[str, Finding]) -> None:
+        """Findings may build on findings, but never on themselves, however indirectly."""
+        uses = {f.id: [r.target for r in conditions.references_in(f.rule.when) if r.kind == "finding"]
+                for f in findings.values()}
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+        def visit(node: str, trail: list[str]) -> None:
+            state[node] = 1
+            for nxt in uses.get(node, ()):
+                if state.get(nxt) == 1:
+                    cycle = trail[trail.index(nxt):] + [nxt] if nxt in trail else [node, nxt]
+                    rule = findings[nxt].rule
+                    self.problems.append(Problem("findings refer to each other in a cycle: " + " -> ".join(cycle),
+                                                 field=f"findings.{nxt}.when", file=rule.file, line=rule.line,
+                                                 hint="a finding cannot depend on itself, even through others"))
+                elif state.get(nxt) is None and nxt in uses:
+                    visit(nxt, trail + [nxt])
+            state[node] = 2
+
+        for finding_id in uses:
+            if finding_id not in state:
+                visit(finding_id, [finding_id])
+
+
+def load(directory: str | os.PathLike | None = None) -> KnowledgeBase:
+    """Load and validate a knowledge directory (the shipped one by default)."""
+    loader = _Loader(FsPath(directory) if directory is not None else default_directory())
+    files, digest = loader.load_files()
+    name, version, disclaimer, levels = loader.manifest()
+    sources = loader.sources()
+    observations = loader.observations()
+    loader.ask_when_conditions(observations)
+    parts = loader.conclusions(observations, sources)
+    loader.finding_cycles(parts["findings"])
+    if loader.problems:
+        order: Callable[[Problem], tuple] = lambda p: (p.file or "", p.line or 0)
+        raise KnowledgeError(sorted(loader.problems, key=order))
+    return KnowledgeBase(name=name, version=version, digest=digest, disclaimer=disclaimer, triage_levels=levels,
+                         sources=sources, observations=observations, findings=parts["findings"],
+                         causes=parts["causes"], red_flags=parts["red_flags"], advice=parts["advice"],
+                         tests=parts["tests"], files=tuple(str(f) for f in files))

@@ -1,0 +1,113 @@
+"""Which unanswered observations could still change the result, and so are worth asking.
+
+Every rule is decided in three-valued logic over the answers so far. A rule that is already
+settled (true or false whatever the missing answers turn out to be) cannot change; an
+undecided one can, and only through the unanswered observations reached from its root along
+undecided branches. An observation matters for triage if it reaches an undecided red flag that
+could raise the current level, or one that currently sets it; it matters for causes if it reaches
+an undecided evidence rule of a cause that still has, or could still gain, support. Kleene's
+logic is sound, so this never misses an observation that could change the triage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, answer_truth, evaluate
+from .model import KnowledgeBase, Observation, RuleDef, urgency
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An undecided rule and the unanswered observations that could decide it."""
+
+    rule: RuleDef
+    observations: tuple[str, ...]
+    effect: str  # "triage" or "cause"
+    level: str | None = None  # red flags: the level it would set
+
+
+class Decider:
+    """Three-valued truth of conditions, observations and findings for one set of answers."""
+
+    def __init__(self, kb: KnowledgeBase, answers: Mapping[str, object]):
+        self.kb, self.answers = kb, answers
+        self.findings: dict[str, Truth] = {}
+
+    def leaf(self, leaf: Is | Ref) -> Truth:
+        if isinstance(leaf, Is):
+            return answer_truth(leaf, self.answers)
+        if leaf.kind == "finding":
+            return self.finding(str(leaf.target))
+        raise ValueError(f"{leaf.kind} references are decided by the engine, not by answers")
+
+    def finding(self, finding_id: str) -> Truth:
+        if finding_id not in self.findings:
+            self.findings[finding_id] = self.truth(self.kb.findings[finding_id].rule.when)
+        return self.findings[finding_id]
+
+    def truth(self, condition: Condition) -> Truth:
+        return evaluate(condition, self.leaf)
+
+    def open_observations(self, condition: Condition) -> set[str]:
+        """Unanswered observations reachable from ``condition`` through undecided parts only."""
+        found: set[str] = set()
+        self._walk(condition, found)
+        return found
+
+    def _walk(self, condition: Condition, found: set[str]) -> None:
+        if self.truth(condition) is not Truth.UNKNOWN:
+            return
+        if isinstance(condition, (AllOf, AnyOf, Not, Count)):
+            for child in condition.children():
+                self._walk(child, found)
+        elif isinstance(condition, Is):
+            found.add(condition.observation)
+        elif isinstance(condition, Ref) and condition.kind == "finding":
+            self._walk(self.kb.findings[str(condition.target)].rule.when, found)
+
+    def applicable(self, obs: Observation) -> bool:
+        """False when the observation's ask_when rules it out (e.g. pregnancy for a man)."""
+        return obs.ask_when is None or self.truth(obs.ask_when) is not Truth.FALSE
+
+
+def pending_rules(kb: KnowledgeBase, answers: Mapping[str, object], level: str,
+                  fired: set[str], skipped: frozenset[str] = frozenset()) -> list[Pending]:
+    """Rules an answer could still change, given the current triage ``level`` and fired rule ids."""
+    decider = Decider(kb, answers)
+    result: list[Pending] = []
+
+    def add(rule: RuleDef, effect: str, rule_level: str | None = None) -> None:
+        observations = decider.open_observations(rule.when) - skipped
+        observations = {o for o in observations if decider.applicable(kb.observations[o])}
+        if observations:
+            order = [o for o in kb.observations if o in observations]
+            result.append(Pending(rule, tuple(order), effect, rule_level))
+
+    for flag in kb.red_flags.values():
+        raises = urgency(flag.level) > urgency(level)
+        sets_it = flag.level == level and flag.rule.id in fired
+        if raises or sets_it:
+            add(flag.rule, "triage", flag.level)
+    for cause in kb.causes.values():
+        if any(decider.truth(r.when) is not Truth.FALSE for r in cause.supporting):
+            for rule in cause.evidence:
+                add(rule, "cause")
+    return result
+
+
+def ranked_questions(kb: KnowledgeBase, pending: list[Pending]) -> list[str]:
+    """Unanswered observations that matter, most important first.
+
+    Questions that could raise the triage come first, the most urgent level first; then those
+    used by the most undecided rules; then the vocabulary's own order.
+    """
+    best: dict[str, int] = {}
+    uses: dict[str, int] = {}
+    for item in pending:
+        for obs in item.observations:
+            uses[obs] = uses.get(obs, 0) + 1
+            if item.effect == "triage":
+                best[obs] = max(best.get(obs, -1), urgency(item.level or "self_care"))
+    order = {obs_id: i for i, obs_id in enumerate(kb.observations)}
+    return sorted(uses, key=lambda o: (-best.get(o, -1), -uses[o], order[o]))

@@ -1,0 +1,30 @@
+"""Certainty factors: how evidence for and against a cause becomes one score.
+
+Each evidence rule carries a certainty factor (cf) in the knowledge base: how much it raises
+(cf > 0) or lowers (cf < 0) belief in its cause. As in MYCIN, factors of one sign combine as
+``a + b(1 - a)`` (that is, ``1 - prod(1 - cf)``), so each extra piece of evidence closes part of
+the remaining gap without ever exceeding 1. Support S and opposition O are then merged as
+``(S - O) / (1 - min(S, O))``, giving a score in [-1, 1]. Combining each sign first makes the
+result independent of the order in which rules fired.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def combine(factors: Iterable[float]) -> float:
+    """Combine factors of one sign, given as magnitudes in [0, 1]."""
+    remaining = 1.0
+    for factor in sorted(factors):  # a fixed order keeps the float result identical run to run
+        remaining *= 1.0 - factor
+    return 1.0 - remaining
+
+
+def certainty(factors: Iterable[float]) -> float:
+    """The score of a cause from its signed evidence factors."""
+    factors = list(factors)
+    support = combine(f for f in factors if f > 0)
+    opposition = combine(-f for f in factors if f < 0)
+    if support == opposition == 1.0:
+        return 0.0
+    return (support - opposition) / (1.0 - min(support, opposition))
