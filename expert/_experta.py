@@ -11,5 +11,6 @@ if not hasattr(collections, "Mapping"):
 
 from experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, Rule  # noqa: E402
 from experta.fact import InitialFact  # noqa: E402
+from experta.matchers import ReteMatcher  # noqa: E402
 
-__all__ = ["AND", "NOT", "OR", "Fact", "InitialFact", "KnowledgeEngine", "L", "P", "Rule"]
+__all__ = ["AND", "NOT", "OR", "Fact", "InitialFact", "KnowledgeEngine", "L", "P", "ReteMatcher", "Rule"]

@@ -19,13 +19,20 @@ from .model import KnowledgeBase, RuleDef
 
 
 class LeafTest:
-    """A predicate for Experta's ``P`` that applies the condition leaf's own test."""
+    """A predicate for Experta's ``P`` that applies the condition leaf's own test.
+
+    Experta may test a pattern's ``value`` before its ``id``, so the predicate can meet another
+    observation's value (a word where a number is expected): that is simply no match.
+    """
 
     def __init__(self, leaf: Is):
         self.leaf = leaf
 
     def __call__(self, value: object) -> bool:
-        return self.leaf.holds(value)
+        try:
+            return self.leaf.holds(value)
+        except TypeError:
+            return False
 
     def __repr__(self) -> str:
         return describe(self.leaf)

@@ -24,7 +24,7 @@ NUMBER_TESTS: dict[str, Callable[[float, float], bool]] = {
     "below": lambda value, bound: value < bound,
     "equals": lambda value, bound: value == bound,
 }
-SET_TESTS = ("includes", "includes_any", "includes_all")
+SET_TESTS = ("includes", "includes_any", "includes_all", "includes_none")
 #: Kinds of conclusion a condition may refer to, by the key used in YAML.
 REFERENCE_KINDS = ("finding", "red_flag", "cause", "triage")
 CONSTRUCTS = ("all", "any", "not", "count")
@@ -109,6 +109,8 @@ class Is(Condition):
             return any(item in value for item in self.operand)  # type: ignore[union-attr]
         if self.test == "includes_all":
             return all(item in value for item in self.operand)  # type: ignore[union-attr]
+        if self.test == "includes_none":
+            return not any(item in value for item in self.operand)  # type: ignore[union-attr]
         return NUMBER_TESTS[self.test](value, self.operand)  # type: ignore[arg-type]
 
 
@@ -202,6 +204,8 @@ def describe(condition: Condition) -> str:
         return f"{name} include {_either(operand, 'or')}"  # type: ignore[arg-type]
     if test == "includes_all":
         return f"{name} include {_either(operand, 'and')}"  # type: ignore[arg-type]
+    if test == "includes_none":
+        return f"{name} include none of {_either(operand, 'or')}"  # type: ignore[arg-type]
     return f"{name} is {test.replace('_', ' ')} {operand:g}"  # type: ignore[str-format]
 
 
@@ -347,7 +351,7 @@ class _Parser:
         test, operand = next(iter(value.items()))
         items = operand if isinstance(operand, list) else [operand]
         if test == "includes" and isinstance(operand, list) or not items:
-            self.fail(path + (test,), "includes takes one value; includes_any and includes_all take a list")
+            self.fail(path + (test,), "includes takes one value; includes_any, includes_all and includes_none take a list")
             return None
         if not self.checked_values(name, items, path + (test,), values):
             return None

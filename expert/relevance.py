@@ -96,12 +96,15 @@ def pending_rules(kb: KnowledgeBase, answers: Mapping[str, object], level: str,
     return result
 
 
-def ranked_questions(kb: KnowledgeBase, pending: list[Pending]) -> list[str]:
+def ranked_questions(kb: KnowledgeBase, answers: Mapping[str, object], pending: list[Pending]) -> list[str]:
     """Unanswered observations that matter, most important first.
 
     Questions that could raise the triage come first, the most urgent level first; then those
-    used by the most undecided rules; then the vocabulary's own order.
+    used by the most undecided rules; then the vocabulary's own order. A question whose
+    ``ask_when`` is still undecided waits for the questions that decide it, which take over its
+    priority (so "where is it?" comes before a chest-pain question that only applies to some sites).
     """
+    decider = Decider(kb, answers)
     best: dict[str, int] = {}
     uses: dict[str, int] = {}
     for item in pending:
@@ -109,5 +112,13 @@ def ranked_questions(kb: KnowledgeBase, pending: list[Pending]) -> list[str]:
             uses[obs] = uses.get(obs, 0) + 1
             if item.effect == "triage":
                 best[obs] = max(best.get(obs, -1), urgency(item.level or "self_care"))
+    waiting: set[str] = set()
+    for obs_id in list(uses):
+        gate = kb.observations[obs_id].ask_when
+        if gate is not None and decider.truth(gate) is Truth.UNKNOWN:
+            waiting.add(obs_id)
+            for gating in decider.open_observations(gate):
+                best[gating] = max(best.get(gating, -1), best.get(obs_id, -1))
+                uses.setdefault(gating, 0)
     order = {obs_id: i for i, obs_id in enumerate(kb.observations)}
-    return sorted(uses, key=lambda o: (-best.get(o, -1), -uses[o], order[o]))
+    return sorted(uses, key=lambda o: (-best.get(o, -1), o in waiting, -uses[o], order[o]))
