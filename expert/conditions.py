@@ -231,6 +231,8 @@ class Vocabulary:
 
     observations: Mapping[str, object]  # id -> model.Observation
     references: Mapping[str, Sequence[str]]  # kind -> known ids
+    #: Ids defined but invalid (already reported): conditions using them raise no further problems.
+    broken: frozenset = frozenset()
 
 
 class _Parser:
@@ -271,6 +273,8 @@ class _Parser:
             return self.reference(str(key), value, path)
         if key in self.vocabulary.observations:
             return self.observation(str(key), value, path)
+        if key in self.vocabulary.broken:
+            return Is(str(key), "equals", value)  # stands in; the knowledge base will not load anyway
         self.fail(path, f"unknown observation {key!r}",
                   suggest(key, list(self.vocabulary.observations) + list(CONSTRUCTS) + list(REFERENCE_KINDS)))
         return None

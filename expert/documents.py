@@ -21,7 +21,10 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 #: Anchors let a short YAML file describe a huge document; refuse beyond this many nodes.
-MAX_NODES = 1_000_000
+MAX_NODES = 100_000
+
+#: Only plain mappings and lists; a tag such as !!python/object is refused, never constructed.
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 Path = tuple  # keys and list indexes from the document root, e.g. ("answers", "sites", 0)
 
@@ -63,8 +66,8 @@ class Document:
 class _Builder:
     """Turns a composed YAML node tree into plain Python data and a path -> line map."""
 
-    def __init__(self, file: str | None):
-        self.file = file
+    def __init__(self, file: str | None, error: type[InputError]):
+        self.file, self.error = file, error
         self.lines: dict[Path, int] = {}
         self.problems: list[Problem] = []
         self.constructor = yaml.constructor.SafeConstructor()
@@ -73,9 +76,11 @@ class _Builder:
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise InputError(Problem(f"document has more than {MAX_NODES} values", file=self.file,
+            raise self.error(Problem(f"document has more than {MAX_NODES} values", file=self.file,
                                      hint="anchors and aliases may be expanding it"))
         self.lines[path] = node.start_mark.line + 1
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            raise yaml.constructor.ConstructorError(None, None, f"unsupported tag {node.tag!r}", node.start_mark)
         if isinstance(node, yaml.MappingNode):
             result: dict = {}
             for key_node, value_node in node.value:
@@ -115,7 +120,7 @@ def parse_yaml(text: str, file: str | None = None, error: type[InputError] = Inp
         raise error(Problem(f"cannot read as YAML: {exc}", file=file)) from None
     if node is None:
         return Document(None, file, {(): 1})
-    builder = _Builder(file)
+    builder = _Builder(file, error)
     try:
         data = builder.build(node, ())
     except yaml.YAMLError as exc:  # a scalar that cannot be constructed (bad timestamp, ...)

@@ -101,7 +101,7 @@ class SpasmEngine(KnowledgeEngine):
 
     @Rule(InitialFact(), salience=AGGREGATE)
     def aggregate(self) -> None:
-        """Once all evidence is in: score each cause, and set triage to the most urgent red flag's level."""
+        """Once all evidence is in: score each supported cause, and set triage to the most urgent red flag's level."""
         factors: dict[str, list[float]] = defaultdict(list)
         flags = []
         for fact in self.facts.values():
@@ -110,7 +110,8 @@ class SpasmEngine(KnowledgeEngine):
             elif type(fact) is RedFlag:
                 flags.append(fact)
         for cause in sorted(factors):
-            self.declare(CauseScore(id=cause, score=certainty(factors[cause])))
+            if any(f > 0 for f in factors[cause]):  # a cause nothing supports is not suggested at all
+                self.declare(CauseScore(id=cause, score=certainty(factors[cause])))
         level = max((f["level"] for f in flags), key=urgency, default=TRIAGE_LEVELS[-1])
         self.record(AGGREGATE_RULE, {f"f{i}": f for i, f in enumerate(flags)})
         self.declare(Triage(level=level))

@@ -116,6 +116,8 @@ class Explainer:
                     child = self._fact_node(fact)
                     if child:
                         because.append(child)
+        order = list(self.kb.observations)
+        facts.sort(key=lambda fact: order.index(fact["id"]))
         node: dict[str, Any] = {"rule": rule.id, "condition": describe(rule.when), "sources": _sources(rule),
                                 "facts": facts}
         missing = _not_reported(rule.when, dict(self.a.case.answers))

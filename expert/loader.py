@@ -92,6 +92,7 @@ class _Loader:
         self.read = _Reader(self.problems)
         self.items: dict[str, list[tuple[Document, Path, Any]]] = {name: [] for name in SECTIONS}
         self.ids_seen: dict[tuple[str, str], Problem] = {}
+        self.broken: set[str] = set()  # ids of items that failed validation (already reported)
 
     # ------------------------------------------------------------------ files and sections
     def load_files(self) -> tuple[list[FsPath], str]:
@@ -212,6 +213,8 @@ class _Loader:
         self.ask_when: dict[str, tuple[Document, Path, Any]] = {}
         optional = ("help", "group", "values", "minimum", "maximum", "unit", "ask_when", "top_level")
         for doc, path, data in self.items["observations"]:
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                self.broken.add(data["id"])  # until it proves valid
             data = self.read.mapping(doc, path, data, ("id", "type", "label", "question"), optional)
             if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
                 continue
@@ -231,6 +234,7 @@ class _Loader:
             question = self.read.text(doc, path + ("question",), data["question"])
             if None in (label, question, minimum) or not self.unique(doc, path, "observation", data["id"]):
                 continue
+            self.broken.discard(data["id"])
             if "ask_when" in data:
                 self.ask_when[data["id"]] = (doc, path + ("ask_when",), data["ask_when"])
             result[data["id"]] = Observation(
@@ -297,7 +301,7 @@ class _Loader:
         known: dict[str, list[str]] = {"finding": [], "red_flag": [], "cause": [], "triage": list(TRIAGE_LEVELS)}
         for section, kind in (("findings", "finding"), ("red_flags", "red_flag"), ("causes", "cause")):
             known[kind] = [d["id"] for _, _, d in self.items[section] if isinstance(d, dict) and isinstance(d.get("id"), str)]
-        vocabulary = Vocabulary(observations, known)
+        vocabulary = Vocabulary(observations, known, frozenset(self.broken))
         rule_fields = ("when", "sources", "note", "provenance")
         result: dict[str, dict] = {"findings": {}, "red_flags": {}, "causes": {}, "advice": {}, "tests": {}}
 
@@ -390,7 +394,7 @@ class _Loader:
         return Cause(cause_id, str(data["label"]), description, citations, tuple(evidence), provenance)
 
     def ask_when_conditions(self, observations: dict[str, Observation]) -> None:
-        vocabulary = Vocabulary(observations, {})
+        vocabulary = Vocabulary(observations, {}, frozenset(self.broken))
         for obs_id, (doc, path, data) in self.ask_when.items():
             parsed = self.condition(doc, path, data, "ask_when", vocabulary)
             if parsed is not None and obs_id in set(conditions.observations_in(parsed)):

@@ -1,0 +1,41 @@
+"""Shared fixtures: a small test knowledge base, and a factory for broken copies of it."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+import expert
+
+SMALL_KB = Path(__file__).parent / "fixtures" / "small_kb"
+
+
+@pytest.fixture(scope="session")
+def small() -> expert.Expert:
+    """The small test knowledge base, compiled once."""
+    return expert.Expert.from_directory(SMALL_KB)
+
+
+@pytest.fixture
+def kb_copy(tmp_path):
+    """Copy the small knowledge base and let a test edit one file: ``kb_copy(file, old, new)``."""
+    target = tmp_path / "kb"
+    shutil.copytree(SMALL_KB, target)
+
+    def edit(file: str | None = None, old: str = "", new: str = "", append: str = "") -> Path:
+        if file:
+            path = target / file
+            text = path.read_text()
+            if old:
+                assert old in text, f"{old!r} not in {file}"
+                text = text.replace(old, new, 1)
+            path.write_text(text + append)
+        return target
+    return edit
+
+
+def line_of(path: Path, needle: str) -> int:
+    """1-based line of the first occurrence of ``needle`` in a file."""
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not found in {path}")

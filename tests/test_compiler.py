@@ -1,0 +1,155 @@
+"""The compiler: each condition construct becomes Experta patterns that fire exactly when it holds."""
+import random
+import shutil
+
+import pytest
+
+import expert
+from expert.conditions import Truth, answer_truth, evaluate
+from expert.relevance import Decider
+from tests.conftest import SMALL_KB
+
+
+def probe(tmp_path, condition: str, kind: str = "finding"):
+    """An expert whose only extra rule is a ``probe`` of ``kind`` with the given condition."""
+    directory = tmp_path / "kb"
+    shutil.copytree(SMALL_KB, directory)
+    if kind == "finding":
+        text = f"findings:\n  - id: probe\n    label: Probe\n    when: {condition}\n    sources: [doc]\n"
+    else:
+        text = f"advice:\n  - id: probe\n    text: Probe.\n    when: {condition}\n    sources: [doc]\n"
+    (directory / "probe.yaml").write_text(text)
+    return expert.Expert.from_directory(directory)
+
+
+def fired(expert_, answers, rule="finding.probe"):
+    age = answers.pop("age", None)
+    case = {"answers": answers} if age is None else {"age": age, "answers": answers}
+    return rule in {f.rule for f in expert_.assess(case).run.firings}
+
+
+CONSTRUCTS = [
+    # condition, answers that make it hold, answers that do not
+    ("{movement: cramp}", {"movement": "cramp"}, {"movement": "twitch"}),
+    ("{movement: [cramp, twitch]}", {"movement": "twitch"}, {"movement": "convulsion"}),
+    ("{weakness: true}", {"weakness": True}, {"weakness": False}),
+    ("{weakness: false}", {"weakness": False}, {"weakness": True}),
+    ("{sites: calf}", {"sites": ["calf", "hand"]}, {"sites": ["hand"]}),
+    ("{sites: {includes: eyelid}}", {"sites": ["eyelid"]}, {"sites": []}),
+    ("{sites: [calf, eyelid]}", {"sites": ["eyelid"]}, {"sites": ["hand"]}),
+    ("{sites: {includes_all: [calf, hand]}}", {"sites": ["calf", "hand"]}, {"sites": ["calf"]}),
+    ("{sites: {includes_none: [calf, hand]}}", {"sites": ["eyelid"]}, {"sites": ["hand"]}),
+    ("{episode_minutes: {at_least: 10}}", {"episode_minutes": 10}, {"episode_minutes": 9.5}),
+    ("{episode_minutes: {above: 10}}", {"episode_minutes": 10.5}, {"episode_minutes": 10}),
+    ("{episode_minutes: {at_most: 10}}", {"episode_minutes": 10}, {"episode_minutes": 11}),
+    ("{episode_minutes: {below: 10}}", {"episode_minutes": 0}, {"episode_minutes": 10}),
+    ("{episode_minutes: {equals: 5}}", {"episode_minutes": 5}, {"episode_minutes": 6}),
+    ("{episode_minutes: {at_least: 5, below: 10}}", {"episode_minutes": 7}, {"episode_minutes": 10}),
+    ("{age: {at_least: 65}}", {"age": 70}, {"age": 30}),
+    ("{all: [{weakness: true}, {wasting: true}]}", {"weakness": True, "wasting": True}, {"weakness": True}),
+    ("{weakness: true, wasting: true}", {"weakness": True, "wasting": True}, {"wasting": True}),
+    ("{any: [{weakness: true}, {thirst: true}]}", {"thirst": True}, {"weakness": False, "thirst": False}),
+    ("{not: {weakness: true}}", {"weakness": False}, {"weakness": True}),
+    ("{not: {weakness: true}}", {}, {"weakness": True}),  # an unanswered question is "not reported"
+    ("{not: {any: [{weakness: true}, {thirst: true}]}}", {"weakness": False}, {"thirst": True}),
+    ("{movement: cramp, not: {sites: calf}}", {"movement": "cramp", "sites": ["hand"]},
+     {"movement": "cramp", "sites": ["calf"]}),
+    ("{count: {at_least: 2, of: [{weakness: true}, {thirst: true}, {heat: true}]}}",
+     {"heat": True, "thirst": True}, {"heat": True, "weakness": False}),
+    ("{finding: long_calf_cramp}", {"movement": "cramp", "episode_minutes": 12, "sites": ["calf"]},
+     {"movement": "cramp", "episode_minutes": 12, "sites": ["hand"]}),
+    ("{not: {finding: long_cramp}}", {"movement": "twitch"}, {"movement": "cramp", "episode_minutes": 30}),
+]
+
+
+@pytest.mark.parametrize("condition, holds, fails", CONSTRUCTS, ids=[c[0] for c in CONSTRUCTS])
+def test_each_construct_fires_exactly_when_it_holds(tmp_path, condition, holds, fails):
+    expert_ = probe(tmp_path, condition)
+    assert fired(expert_, dict(holds)), f"{condition} should hold for {holds}"
+    assert not fired(expert_, dict(fails)), f"{condition} should not hold for {fails}"
+
+
+REFERENCES = [
+    ("{red_flag: weak_and_wasting}", {"weakness": True, "wasting": True}, {"weakness": True}),
+    ("{cause: overuse}", {"exercise": True}, {"exercise": False}),
+    ("{cause: {id: overuse, min_score: 0.7}}", {"exercise": True, "movement": "cramp", "episode_minutes": 20,
+                                                "sites": ["calf"]}, {"exercise": True}),
+    ("{cause: {id: dehydration, min_score: -0.5}}", {"thirst": True}, {"medications": []}),
+    ("{triage: emergency}", {"movement": "convulsion"}, {"weakness": True}),
+    ("{triage: [urgent, routine]}", {"weakness": True}, {}),
+    ("{triage: self_care}", {}, {"weakness": True}),
+]
+
+
+@pytest.mark.parametrize("condition, holds, fails", REFERENCES, ids=[c[0] for c in REFERENCES])
+def test_advice_can_refer_to_red_flags_causes_and_triage(tmp_path, condition, holds, fails):
+    expert_ = probe(tmp_path, condition, kind="advice")
+    assert fired(expert_, dict(holds), "advice.probe")
+    assert not fired(expert_, dict(fails), "advice.probe")
+
+
+def test_a_cause_with_only_opposing_evidence_is_not_suggested(small):
+    result = small.assess({"answers": {"medications": [], "exercise": False}})
+    assert result.causes == []
+    assert {f.rule for f in result.run.firings} >= {"cause.dehydration.no_diuretic", "cause.overuse.rested"}
+
+
+def test_findings_fire_before_the_rules_that_use_them(small):
+    result = small.assess({"answers": {"movement": "cramp", "episode_minutes": 12, "sites": ["calf"]}})
+    order = [f.rule for f in result.run.firings]
+    assert order.index("finding.long_cramp") < order.index("finding.long_calf_cramp") \
+        < order.index("cause.overuse.long_calf") < order.index("engine.aggregate") < order.index("advice.rest")
+
+
+def test_a_firing_records_the_facts_it_matched(small):
+    result = small.assess({"answers": {"weakness": True, "wasting": True, "thirst": True}})
+    firing = next(f for f in result.run.firings if f.rule == "red_flag.weak_and_wasting")
+    assert sorted((dict(f)["id"], dict(f)["value"]) for f in firing.facts) == [("wasting", True), ("weakness", True)]
+
+
+def random_answers(kb, rng, fill=0.7):
+    answers = {}
+    for obs in kb.observations.values():
+        if rng.random() > fill:
+            continue
+        if obs.type == "bool":
+            answers[obs.id] = rng.random() < 0.5
+        elif obs.type == "enum":
+            answers[obs.id] = rng.choice(obs.values)
+        elif obs.type == "set":
+            answers[obs.id] = frozenset(v for v in obs.values if rng.random() < 0.3)
+        else:
+            answers[obs.id] = rng.choice([0, 0.5, 1, 5, 9, 10, 11, 45, 60, 65, 66, 100])
+    return answers
+
+
+@pytest.mark.parametrize("which", ["small", "shipped"])
+def test_the_engine_agrees_with_the_condition_semantics_on_complete_and_partial_cases(small, which):
+    """On random cases, each finding, red flag and evidence rule fires exactly when its condition,
+    read with unanswered questions as not reported, is true; and never when three-valued logic
+    says it is false. This ties the Experta patterns to the meaning of the YAML."""
+    chosen = small if which == "small" else expert.default_expert()
+    kb = chosen.kb
+    rng = random.Random(1234)
+    engine = chosen.new_engine()
+    for _ in range(150):
+        answers = random_answers(kb, rng, fill=rng.choice([0.3, 0.7, 1.0]))
+        run = engine.evaluate(answers)
+        fired_rules = {f.rule for f in run.firings}
+        closed = Decider(kb, answers)
+
+        def closed_world(leaf):
+            if hasattr(leaf, "observation"):
+                value = answer_truth(leaf, answers)
+                return Truth.FALSE if value is Truth.UNKNOWN else value
+            return Truth.TRUE if f"finding.{leaf.target}" in fired_rules else Truth.FALSE
+
+        for rule in kb.rules.values():
+            if rule.kind not in ("finding", "red_flag", "evidence"):
+                continue
+            expected = evaluate(rule.when, closed_world) is Truth.TRUE
+            assert (rule.id in fired_rules) == expected, (rule.id, answers)
+            if closed.truth(rule.when) is Truth.FALSE:
+                assert rule.id not in fired_rules
+            if closed.truth(rule.when) is Truth.TRUE:
+                assert rule.id in fired_rules
