@@ -1,0 +1,311 @@
+"""The shipped knowledge base's content: the contract's vocabulary, provenance, paraphrase, reach.
+
+These tests look at what the knowledge says, not at how the engine runs it:
+- every core observation, cause id and triage level of the public contract exists exactly;
+- every finding, red flag, cause, evidence rule, advice item and test cites a known source, and
+  whatever rests on general clinical knowledge says what that knowledge is;
+- no text in the knowledge files repeats 8 or more consecutive words of a source document;
+- every red flag is expected by at least one clinical vignette, and every cause is suggested by one.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import expert
+from expert import loader
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+VIGNETTES = yaml.safe_load((Path(__file__).parent / "vignettes.yaml").read_text())["vignettes"]
+# The contract and the source documents live beside the repository; SPASM_CONTRACT and SPASM_SEEDS
+# point elsewhere. The literal lists below are the contract as of this writing; when the contract
+# file is present the tests also check that the two agree, so neither can drift unnoticed.
+CONTRACT = Path(os.environ.get("SPASM_CONTRACT", ROOT.parent / "shared" / "spec" / "CONTRACT.md"))
+SEEDS = Path(os.environ.get("SPASM_SEEDS", ROOT.parent / "shared" / "seeds"))
+
+BOOL = ("weakness muscle_wasting numbness_tingling difficulty_walking swelling skin_changes lightheaded "
+        "heavy_sweating headache extreme_thirst nausea toxin_exposure leg_pain_walking back_or_neck_pain "
+        "recent_strenuous_exercise no_warmup hot_environment low_fluid_intake caffeine poor_sleep "
+        "stress_anxiety pregnant menstruating prolonged_sitting poor_posture standing_hard_floors "
+        "prolonged_writing low_mineral_diet hard_lump eases_with_stretch at_night disrupts_daily_life "
+        "widespread").split()
+CORE_OBSERVATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "movement": ("enum", ("cramp", "spasm", "twitch", "jerk", "tic", "convulsion", "twisting")),
+    "sites": ("set", ("calf", "thigh", "foot", "hand", "fingers", "arm", "eyelid", "face", "neck", "back",
+                      "abdomen", "chest_wall", "whole_body")),
+    "episode_minutes": ("number", ()),
+    "pattern": ("enum", ("single", "occasional", "recurrent", "increasing", "continuous")),
+    "pain": ("enum", ("none", "mild", "moderate", "severe")),
+    "medications": ("set", ("diuretic", "statin", "other_fluid_loss")),
+    "conditions": ("set", ("diabetes", "atherosclerosis", "iron_deficiency", "spinal_injury",
+                           "peripheral_neuropathy", "high_blood_pressure", "kidney_disease", "liver_disease",
+                           "multiple_sclerosis", "parkinsons", "alzheimers", "anxiety_disorder", "depression",
+                           "neuromuscular_family_history", "tourette")),
+    **{obs: ("bool", ()) for obs in BOOL},
+}
+CORE_CAUSES = ("overexertion dehydration electrolyte_imbalance heat_illness medication_effect pregnancy "
+               "ageing posture_or_position stress_anxiety stimulants_or_sleep poor_circulation "
+               "nerve_compression diabetes iron_deficiency peripheral_neuropathy myopathy motor_neuron_disease "
+               "dystonia myoclonus tic_disorder menstrual toxin_exposure organ_failure "
+               "neurodegenerative_disease").split()
+TRIAGE = ("emergency", "urgent", "routine", "self_care")
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return loader.load(KNOWLEDGE)
+
+
+# --------------------------------------------------------------------------------- the contract
+def contract_tables() -> tuple[dict, list[str], list[str]]:
+    """Observations (id -> (type, values)), triage levels and cause ids read from CONTRACT.md."""
+    text = CONTRACT.read_text()
+    section1 = text.split("### Core observations", 1)[1].split("## 2.", 1)[0]
+    observations: dict[str, tuple[str, tuple[str, ...]]] = {}
+    first_word = lambda part: part.strip().split()[0].strip("`") if part.strip() else ""  # noqa: E731
+    for line in section1.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) < 2 or cells[0] == "id" or set(cells[0]) <= set("-: "):
+            continue
+        kind = first_word(cells[1]).rstrip(",")
+        values = tuple(first_word(v) for v in cells[2].split("·")) if kind in ("enum", "set") else ()
+        for obs in cells[0].split("·"):
+            observations[first_word(obs)] = (kind, values)
+    section2 = text.split("## 2.", 1)[1].split("## 3.", 1)[0]
+    levels = [m.group(1) for m in re.finditer(r"^\| (\w+) \| (?!meaning)", section2, re.M) if m.group(1) != "level"]
+    section3 = text.split("## 3.", 1)[1].split("## 4.", 1)[0]
+    causes = [c.strip() for c in " ".join(section3.splitlines()[1:]).split("·") if c.strip()]
+    return observations, levels, causes
+
+
+@pytest.mark.skipif(not CONTRACT.exists(), reason=f"contract not found at {CONTRACT}")
+def test_the_literal_lists_here_match_the_contract_file():
+    observations, levels, causes = contract_tables()
+    assert len(observations) >= 40, "the contract's tables were not parsed"
+    assert observations == CORE_OBSERVATIONS
+    assert tuple(levels) == TRIAGE
+    assert sorted(causes) == sorted(CORE_CAUSES)
+
+
+@pytest.mark.parametrize("obs_id", sorted(CORE_OBSERVATIONS))
+def test_every_core_observation_exists_with_the_contracts_type_and_values(kb, obs_id):
+    kind, values = CORE_OBSERVATIONS[obs_id]
+    assert obs_id in kb.observations, f"core observation {obs_id} is missing"
+    observation = kb.observations[obs_id]
+    assert observation.type == kind
+    if kind == "enum":
+        assert observation.values == values, "an enum keeps exactly the contract's values"
+    elif kind == "set":
+        assert set(values) <= set(observation.values), "a set keeps every value of the contract"
+        extra = set(observation.values) - set(values)
+        assert all(f"{v}" and "(extension)" in next(c.label for c in observation.choices if c.id == v)
+                   for v in extra), f"values added to {obs_id} must be labelled (extension): {extra}"
+
+
+def test_age_and_sex_are_top_level():
+    case = expert.assess({"age": 40, "sex": "female", "answers": {}})
+    assert case.triage.level == "self_care"
+
+
+def test_every_core_cause_exists(kb):
+    assert set(CORE_CAUSES) <= set(kb.causes), set(CORE_CAUSES) - set(kb.causes)
+
+
+def test_the_triage_levels_are_exactly_the_contracts_four(kb):
+    assert tuple(kb.triage_levels) == TRIAGE
+    assert {flag.level for flag in kb.red_flags.values()} <= set(TRIAGE)
+
+
+# ---------------------------------------------------------------------------------- provenance
+def cited_items(kb):
+    """(kind, id, citations, provenance) of every item that must cite a source."""
+    for finding in kb.findings.values():
+        yield "finding", finding.id, finding.rule.sources, finding.rule.provenance
+    for flag in kb.red_flags.values():
+        yield "red flag", flag.id, flag.rule.sources, flag.rule.provenance
+    for cause in kb.causes.values():
+        yield "cause", cause.id, cause.sources, cause.provenance
+        for rule in cause.evidence:
+            yield "evidence rule", rule.id, rule.sources, rule.provenance
+    for action in (*kb.advice.values(), *kb.tests.values()):
+        yield action.kind, action.id, action.rule.sources, action.rule.provenance
+
+
+def test_every_item_cites_a_known_source_and_general_knowledge_says_what_it_is(kb):
+    general = {s.id for s in kb.sources.values() if s.kind == "general"}
+    assert general == {"clinical-knowledge"}
+    problems = []
+    for kind, item, citations, provenance in cited_items(kb):
+        if not citations:
+            problems.append(f"{kind} {item} cites nothing")
+        for citation in citations:
+            if citation.source not in kb.sources:
+                problems.append(f"{kind} {item} cites unknown source {citation.source}")
+            if citation.source in general and len(provenance.split()) < 4:
+                problems.append(f"{kind} {item} cites general knowledge without saying which")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_item_rests_on_the_documents_where_it_can(kb):
+    """Each cause and red flag cites at least one of the five documents, not only general knowledge."""
+    documents = {s.id for s in kb.sources.values() if s.kind == "document"}
+    bare = [item for kind, item, citations, _ in cited_items(kb) if kind in ("cause", "red flag")
+            and not {c.source for c in citations} & documents]
+    assert not bare, f"causes or red flags resting only on general knowledge: {bare}"
+
+
+def test_every_source_names_its_title_and_publisher_and_every_document_is_cited(kb):
+    cited = {c.source for _, _, citations, _ in cited_items(kb) for c in citations}
+    for source in kb.sources.values():
+        assert source.title.strip() and source.publisher.strip()
+        assert source.id in cited, f"source {source.id} is never cited"
+    assert len([s for s in kb.sources.values() if s.kind == "document"]) == 5
+
+
+def test_section_headings_cited_are_headings_of_their_document(kb):
+    """A cited section is a line of its document on its own (a heading), so a reader can find it."""
+    if not SEEDS.exists():
+        pytest.skip(f"source documents not found at {SEEDS}")
+    lines = {s.id: {normalise(line) for line in (SEEDS / s.file).read_text().splitlines()}
+             for s in kb.sources.values() if s.file}
+    missing = set()
+    for kind, item, citations, _ in cited_items(kb):
+        for citation in citations:
+            if citation.section and normalise(citation.section) not in lines.get(citation.source, ()):
+                missing.add(f"{kind} {item}: {citation.source} has no heading {citation.section!r}")
+    assert not missing, "\n".join(sorted(missing))
+
+
+# ----------------------------------------------------------------------------------- paraphrase
+RUN = 8  # this many consecutive words shared with a document count as a copied sentence
+NOT_PROSE = {"id", "file", "section", "source", "sources", "when", "level", "cf", "audience", "type", "unit",
+             "group", "top_level", "maximum", "minimum", "ask_when", "version"}
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("\u2019", "'").replace("'", "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def ngrams(text: str, n: int = RUN) -> set[tuple[str, ...]]:
+    words = normalise(text).split()
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def prose(node, key: str = "", parent: str = ""):
+    """Every text field of a parsed knowledge file, except ids, citations and source titles."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k not in NOT_PROSE and not (parent == "sources" and k == "title"):
+                yield from prose(v, k, key or parent)
+    elif isinstance(node, list):
+        for v in node:
+            yield from prose(v, key, parent)
+    elif isinstance(node, str):
+        yield key, node
+
+
+def comments(text: str) -> str:
+    """The YAML comments of a file (whole-line and trailing), which must be paraphrased too."""
+    found = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            found.append(stripped.lstrip("#"))
+        elif " #" in line and line.count('"') % 2 == 0:
+            found.append(line.split(" #", 1)[1])
+    return "\n".join(found)
+
+
+def copied_runs(texts: dict[str, str], documents: dict[str, str]) -> list[str]:
+    """Where each text shares a run of RUN words with a document: 'place: words (document)'."""
+    shingles = {doc: ngrams(body) for doc, body in documents.items()}
+    hits = []
+    for place, text in texts.items():
+        for gram in sorted(ngrams(text)):
+            for doc, grams in shingles.items():
+                if gram in grams:
+                    hits.append(f"{place}: '{' '.join(gram)}' ({doc})")
+    return hits
+
+
+def seed_documents() -> dict[str, str]:
+    if not SEEDS.exists():
+        pytest.skip(f"source documents not found at {SEEDS}")
+    documents = {p.name: p.read_text() for p in sorted(SEEDS.glob("*.txt"))}
+    assert len(documents) == 5
+    return documents
+
+
+def knowledge_texts() -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for path in sorted(KNOWLEDGE.glob("*.yaml")):
+        raw = path.read_text()
+        for n, (key, value) in enumerate(prose(yaml.safe_load(raw))):
+            texts[f"{path.name} {key}#{n}"] = value
+        texts[f"{path.name} comments"] = comments(raw)
+    for vignette in VIGNETTES:
+        texts[f"vignettes.yaml {vignette['id']} story"] = vignette["story"]
+    return texts
+
+
+def test_no_text_in_the_knowledge_copies_a_sentence_from_a_document():
+    hits = copied_runs(knowledge_texts(), seed_documents())
+    assert not hits, f"{len(hits)} runs of {RUN} words copied from a document:\n" + "\n".join(hits[:40])
+
+
+def test_the_copy_check_catches_a_copied_sentence():
+    """The check itself: a sentence lifted from each document is caught, a paraphrase is not."""
+    documents = seed_documents()
+    for name, body in documents.items():
+        sentence = max(re.split(r"(?<=[.!?])\s+", body), key=lambda s: len(s.split()))
+        assert copied_runs({"lifted": f"Note: {sentence}"}, {name: body}), name
+    paraphrase = "Cramps in older people who work their muscles too hard are common."
+    assert not copied_runs({"paraphrase": paraphrase}, documents)
+
+
+def test_the_knowledge_texts_checked_include_every_kind_of_field():
+    keys = {place.split(" ", 1)[1].split("#")[0] for place in knowledge_texts()}
+    assert {"label", "description", "reason", "text", "question", "help", "provenance", "comments",
+            "disclaimer", "story"} <= keys | {"story"}
+
+
+# ---------------------------------------------------------------------------------------- reach
+def test_every_red_flag_is_expected_by_a_vignette(kb):
+    expected = {flag for v in VIGNETTES for flag in v["expect"]["red_flags"]}
+    assert not set(kb.red_flags) - expected, f"red flags no vignette expects: {set(kb.red_flags) - expected}"
+    assert expected <= set(kb.red_flags), f"vignettes expect unknown red flags: {expected - set(kb.red_flags)}"
+
+
+def test_every_cause_is_suggested_by_some_vignette(kb):
+    suggested = {c.id for v in VIGNETTES for c in expert.assess(v["case"]).causes}
+    assert not set(kb.causes) - suggested, f"causes no vignette reaches: {set(kb.causes) - suggested}"
+
+
+def test_the_vignettes_cover_every_movement_and_triage_level_and_name_their_source(kb):
+    documents = {s.id for s in kb.sources.values() if s.kind == "document"}
+    movements = {v["case"]["answers"].get("movement") for v in VIGNETTES}
+    assert set(CORE_OBSERVATIONS["movement"][1]) <= movements
+    levels = [v["expect"]["triage"] for v in VIGNETTES]
+    assert set(levels) == set(TRIAGE)
+    assert levels.count("emergency") >= 3 and levels.count("urgent") >= 5
+    for vignette in VIGNETTES:
+        assert vignette["source"] in documents, vignette["id"]
+        assert vignette["story"].strip() and "\n" not in vignette["story"].strip()
+        assert vignette["expect"]["top3"] in kb.causes, vignette["id"]
+        for flag in vignette["expect"].get("absent_red_flags", []):
+            assert flag in kb.red_flags, f"{vignette['id']}: unknown red flag {flag}"
+
+
+@pytest.mark.parametrize("path", sorted(KNOWLEDGE.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_knowledge_file_reads_the_same_with_and_without_libyaml(path):
+    """libyaml accepts some plain scalars ('Why?}' in a flow mapping) that pure-Python PyYAML refuses."""
+    text = path.read_text()
+    pure = yaml.load(text, Loader=yaml.SafeLoader)
+    fast = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    assert pure == fast
