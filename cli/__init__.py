@@ -1,0 +1,1 @@
+"""The ``spasm`` command: a thin click layer over the ``expert`` library."""

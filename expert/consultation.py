@@ -58,7 +58,6 @@ class Consultation:
         if sex is not None:
             preset["sex"] = sex
         self._preset = parse_case(preset, self.kb)  # validates; raises CaseError
-        self._preset_data = preset
         self._history: list[tuple[str, Any]] = []
         self._assessment: Assessment | None = None
 
@@ -67,6 +66,10 @@ class Consultation:
     def history(self) -> list[tuple[str, Any]]:
         """Answers given through :meth:`answer`, oldest first, as (observation id, value)."""
         return list(self._history)
+
+    def preset_case(self) -> dict:
+        """The answers given when the consultation started, in the contract's case format."""
+        return self._preset.to_dict(self.kb)
 
     def case(self) -> Case:
         answers = dict(self._preset.answers)

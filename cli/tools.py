@@ -1,0 +1,41 @@
+"""Small commands: ``spasm schema`` and ``spasm completion``."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from .output import emit
+
+
+@click.command()
+@click.argument("which", type=click.Choice(("case", "assessment")))
+@click.pass_obj
+def schema(settings, which: str) -> None:
+    """Print the JSON Schema of a case or of an assessment (CONTRACT.md sections 1 and 4).
+
+    \b
+    Examples:
+      spasm schema case > case.schema.json
+      spasm schema assessment
+    """
+    from expert.schema import assessment_schema, case_schema
+    data = case_schema(settings.expert.kb) if which == "case" else assessment_schema()
+    emit(json.dumps(data, indent=2) + "\n", None)
+
+
+@click.command()
+@click.argument("shell", type=click.Choice(("bash", "zsh", "fish")))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL.
+
+    \b
+    Examples:
+      eval "$(spasm completion bash)"          # in ~/.bashrc
+      spasm completion fish > ~/.config/fish/completions/spasm.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    from .main import cli
+    completer = get_completion_class(shell)(cli, {}, "spasm", "_SPASM_COMPLETE")
+    click.echo(completer.source())
