@@ -25,3 +25,5 @@ def test_vignette(vignette):
         assert flag not in raised
     top3 = [cause.id for cause in result.causes[:3]]
     assert expected["top3"] in top3, f"{expected['top3']} not in top three {top3}"
+    score = next(cause.score for cause in result.causes if cause.id == expected["top3"])
+    assert score > 0, f"{expected['top3']} is listed but its evidence against outweighs the evidence for it"
