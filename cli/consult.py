@@ -72,7 +72,7 @@ class Interview:
         self.c = consultation
         self.path = session_path
         self.color = color
-        self.alerted: set[str] = {f.id for f in consultation.assessment().red_flags}
+        self.alerted: set[str] = set()  # presets and resumed answers are alerted on before the first question
 
     def style(self, text: str, **kwargs) -> str:
         return click.style(text, **kwargs) if self.color else text

@@ -108,7 +108,7 @@ def _describe_item(kb_, item_id: str) -> list[dict]:
                       **({"file": source.file} if source.file else {}), **({"note": source.note} if source.note else {})})
     if item_id in kb_.rules and not found:
         rule = kb_.rules[item_id]
-        found.append({"kind": f"{rule.kind} rule", "id": item_id, "concludes": rule.target, **rule_data(rule)})
+        found.append({"kind": f"{rule.kind.replace('_', ' ')} rule", "id": item_id, "concludes": rule.target, **rule_data(rule)})
     return found
 
 

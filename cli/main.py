@@ -74,7 +74,8 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return (and, as a script, exit with) the contract's exit code."""
     try:
-        cli.main(args=argv, prog_name="spasm", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="spasm", standalone_mode=False)
+        return code if isinstance(code, int) else 0  # click returns an Exit's code in this mode
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:  # usage errors: bad option, missing argument, bad file
@@ -97,7 +98,6 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SPASM_DEBUG"):
             raise
         return 1
-    return 0
 
 
 def _is_input_error(error: Exception) -> bool:

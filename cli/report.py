@@ -77,11 +77,19 @@ def build(assessment, explain: bool = False) -> Report:
 
     flags = [Item(f.label, [f.reason, "Because: " + facts_text(f.support)], f.level, refs(f.support))
              for f in assessment.red_flags]
+    def evidence_text(support) -> str:
+        """``for (cf +0.4): what the rule says, from: the answers it rests on``."""
+        rule = kb.rules[support.rule]
+        polarity = "for" if support.cf > 0 else "against"
+        what = rule.label or "; ".join(kb.findings[f].label for f in support.findings[-1:])
+        answers = "; ".join(f"{obs[i].label}: {value_text(obs[i], v)}" for i, v in support.facts)
+        if what and answers:
+            return f"{polarity} ({support.cf:+g}): {what}, from {answers}"
+        return f"{polarity} ({support.cf:+g}): {what or answers or 'nothing reported'}"
+
     causes = []
     for rank, cause in enumerate(assessment.causes, 1):
-        detail = [f"for: {kb.rules[s.rule].label or facts_text(s)} ({facts_text(s)}; cf {s.cf:+g})"
-                  if kb.rules[s.rule].label else f"for: {facts_text(s)} (cf {s.cf:+g})" for s in cause.supporting]
-        detail += [f"against: {facts_text(s)} (cf {s.cf:+g})" for s in cause.opposing]
+        detail = [evidence_text(s) for s in cause.supporting + cause.opposing]
         causes.append(Item(f"{rank}. {cause.label}", detail, f"{cause.score:.2f}",
                            ", ".join(s.rule for s in cause.supporting + cause.opposing)))
     advice = [Item(a.text, refs=refs(a.support)) for a in assessment.advice if a.audience == "person"]
@@ -141,9 +149,9 @@ def render_text(report: Report, color: bool = False) -> str:
                 head = f"{item.title}  (score {item.tag})"
             lines.extend(_wrap(head, "  ", "    "))
             for detail in item.detail:
-                lines.extend(_wrap(detail, "      ", "        "))
+                lines.extend(_wrap(detail, "      ", "        " if detail.startswith(("for ", "against ")) else None))
             if item.refs and not title.startswith("Questions"):
-                lines.extend(_wrap(f"[{item.refs}]", "      ", "        "))
+                lines.extend(style(line, dim=True) for line in _wrap(f"[{item.refs}]", "      ", "        "))
 
     if report.answers:
         lines.extend(["", style("Answers", bold=True)])
@@ -173,7 +181,7 @@ def tree_lines(tree: dict | None, indent: str = "") -> list[str]:
     """A derivation tree (``how``) as indented lines."""
     if not tree:
         return []
-    head = f"{tree.get('label') or tree['id']} [{tree.get('rule', '')}]"
+    head = f"{tree.get('label') or tree.get('id') or tree['rule']} [{tree['rule']}]"
     if "score" in tree:
         head += f" score {tree['score']:.2f}"
     if "level" in tree:

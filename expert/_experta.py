@@ -12,5 +12,9 @@ if not hasattr(collections, "Mapping"):
 from experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, Rule  # noqa: E402
 from experta.fact import InitialFact  # noqa: E402
 from experta.matchers import ReteMatcher  # noqa: E402
+from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
+from experta.matchers.rete.mixins import ChildNode  # noqa: E402
+from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
 
-__all__ = ["AND", "NOT", "OR", "Fact", "InitialFact", "KnowledgeEngine", "L", "P", "ReteMatcher", "Rule"]
+__all__ = ["AND", "NOT", "OR", "ChildNode", "Fact", "FeatureCheck", "FeatureTesterNode", "InitialFact",
+           "KnowledgeEngine", "L", "P", "ReteMatcher", "Rule", "TypeCheck"]

@@ -126,16 +126,19 @@ class Ref(Condition):
 Leaf = Union[Is, Ref]
 
 
-def evaluate(condition: Condition, leaf: Callable[[Leaf], Truth]) -> Truth:
-    """Decide ``condition`` given a truth value for each leaf."""
+def evaluate(condition: Condition, leaf: Callable[[Leaf], Truth],
+             part: Callable[[Condition], Truth] | None = None) -> Truth:
+    """Decide ``condition`` given a truth value for each leaf (``part`` decides sub-conditions,
+    by default recursively; a caller may pass a memoised version)."""
+    part = part or (lambda sub: evaluate(sub, leaf))
     if isinstance(condition, AllOf):
-        return min((evaluate(c, leaf) for c in condition.items), default=Truth.TRUE)
+        return min((part(c) for c in condition.items), default=Truth.TRUE)
     if isinstance(condition, AnyOf):
-        return max((evaluate(c, leaf) for c in condition.items), default=Truth.FALSE)
+        return max((part(c) for c in condition.items), default=Truth.FALSE)
     if isinstance(condition, Not):
-        return ~evaluate(condition.item, leaf)
+        return ~part(condition.item)
     if isinstance(condition, Count):
-        values = [evaluate(c, leaf) for c in condition.items]
+        values = [part(c) for c in condition.items]
         if values.count(Truth.TRUE) >= condition.least:
             return Truth.TRUE
         if values.count(Truth.TRUE) + values.count(Truth.UNKNOWN) < condition.least:

@@ -143,7 +143,8 @@ class Explainer:
         if cause_id not in listed:
             return None
         cause = self.kb.causes[cause_id]
-        evidence = [{"cf": rule.cf, **self._rule_node(rule)} for rule in cause.evidence if rule.id in self.firings]
+        evidence = [{"label": rule.label, "cf": rule.cf, **self._rule_node(rule)}
+                    for rule in cause.evidence if rule.id in self.firings]
         return {"id": cause_id, "kind": "cause", "label": cause.label, "score": listed[cause_id].score,
                 "rule": "scoring: certainty factors combined (see README)", "because": evidence}
 

@@ -33,6 +33,7 @@ class Decider:
     def __init__(self, kb: KnowledgeBase, answers: Mapping[str, object]):
         self.kb, self.answers = kb, answers
         self.findings: dict[str, Truth] = {}
+        self._truths: dict[int, Truth] = {}  # by id() of a condition node of the (immutable) knowledge base
 
     def leaf(self, leaf: Is | Ref) -> Truth:
         if isinstance(leaf, Is):
@@ -47,7 +48,10 @@ class Decider:
         return self.findings[finding_id]
 
     def truth(self, condition: Condition) -> Truth:
-        return evaluate(condition, self.leaf)
+        key = id(condition)
+        if key not in self._truths:
+            self._truths[key] = evaluate(condition, self.leaf, self.truth)
+        return self._truths[key]
 
     def open_observations(self, condition: Condition) -> set[str]:
         """Unanswered observations reachable from ``condition`` through undecided parts only."""

@@ -1,0 +1,168 @@
+"""Benchmark: prints how fast and how lean Spasm Expert is, and how it scales.
+
+    python -m bench            full run (a few minutes; the figures quoted in the README)
+    python -m bench --quick    small sizes: checks the benchmark works (used by CI)
+
+Each figure is printed with how it was measured. Targets are printed beside the figures for
+reading, never asserted: timings depend on the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPASM = str(Path(sys.executable).parent / "spasm")
+EXAMPLE = str(ROOT / "examples" / "heat-cramps.yaml")
+
+
+def generated_cases(kb, count: int, seed: int = 42) -> list[dict]:
+    """Valid random cases over the whole vocabulary, about a third of the questions answered."""
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(count):
+        answers = {}
+        for obs in kb.observations.values():
+            if obs.top_level or rng.random() > 0.35:
+                continue
+            if obs.type == "bool":
+                answers[obs.id] = rng.random() < 0.35
+            elif obs.type == "enum":
+                answers[obs.id] = rng.choice(obs.values)
+            elif obs.type == "set":
+                answers[obs.id] = [v for v in obs.values if rng.random() < 0.15]
+            else:
+                answers[obs.id] = rng.choice([0.5, 2, 10, 30, 90])
+        cases.append({"age": rng.randint(1, 95), "sex": rng.choice(["female", "male"]), "answers": answers})
+    return cases
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def command_ms(args: list[str], runs: int) -> tuple[float, float]:
+    """Median and best wall time of a fresh process running ``args``."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), min(times)
+
+
+def warm_case_ms(expert_, cases: list[dict]) -> list[float]:
+    """Per-case time of assess() plus to_json() on a warm engine (compiled once, reused)."""
+    for case in cases[:20]:
+        expert_.assess(case).to_json()
+    times = []
+    for case in cases:
+        started = time.perf_counter()
+        expert_.assess(case).to_json(indent=None)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def batch_run(cases_file: Path, jobs: int) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (MB, largest single process) of ``spasm batch``."""
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+             "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, SPASM, "batch", str(cases_file), "-o", os.devnull,
+                          "--jobs", str(jobs), "--no-progress"], capture_output=True, text=True, check=True).stdout
+    seconds, rss_kb = out.split()
+    return float(seconds), int(rss_kb) // 1024
+
+
+def scaled_knowledge(copies: int, directory: Path) -> Path:
+    """The shipped knowledge base with every cause repeated ``copies`` times under new ids."""
+    import yaml
+    target = directory / f"kb-x{copies}"
+    shutil.copytree(ROOT / "knowledge", target)
+    extra = []
+    for path in sorted((ROOT / "knowledge").glob("causes*.yaml")):
+        for cause in yaml.safe_load(path.read_text())["causes"]:
+            for n in range(1, copies):
+                clone = json.loads(json.dumps(cause))
+                clone["id"] = f"{cause['id']}_copy{n}"
+                extra.append(clone)
+    (target / "zz_scaled.yaml").write_text(yaml.safe_dump({"causes": extra}, sort_keys=False))
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: check the benchmark runs")
+    options = parser.parse_args()
+    quick = options.quick
+
+    import expert
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(what: str, figure: str, target: str, how: str) -> None:
+        rows.append((what, figure, target, how))
+        print(f"  {what:<38} {figure:>18}   {target:<14} {how}", flush=True)
+
+    print(f"Spasm Expert {expert.__version__} on Python {platform.python_version()}, "
+          f"{platform.machine()}, {os.cpu_count()} CPUs{' (quick mode)' if quick else ''}\n")
+    print(f"  {'measure':<38} {'figure':>18}   {'target':<14} how it was measured")
+
+    runs = 3 if quick else 15
+    median, best = command_ms([SPASM, "--help"], runs)
+    row("spasm --help, cold", f"{median:.0f} ms", "< 150 ms", f"median of {runs} fresh processes (best {best:.0f})")
+    median, best = command_ms([SPASM, "assess", EXAMPLE], runs)
+    row("spasm assess (one case), cold", f"{median:.0f} ms", "< 500 ms",
+        f"median of {runs} fresh processes, examples/heat-cramps.yaml (best {best:.0f})")
+
+    default = expert.default_expert()
+    started = time.perf_counter()
+    expert.Expert(default.kb).new_engine()
+    row("compile knowledge + build engine", f"{(time.perf_counter() - started) * 1000:.0f} ms", "",
+        f"{len(default.kb.rules)} rules, once per process")
+    cases = generated_cases(default.kb, 300 if quick else 3000)
+    times = warm_case_ms(default, cases)
+    row("assessment, warm: p50", f"{percentile(times, .5):.2f} ms", "< 10 ms",
+        f"assess + to_json, {len(cases)} random cases, one engine reused")
+    row("assessment, warm: p95", f"{percentile(times, .95):.2f} ms", "< 25 ms", "same run")
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch_path = Path(scratch)
+        sizes = [200, 1000] if quick else [1_000, 10_000, 100_000]
+        pool = generated_cases(default.kb, 2000, seed=7)
+        for size in sizes:
+            cases_file = scratch_path / f"cases-{size}.jsonl"
+            with cases_file.open("w") as stream:
+                for i in range(size):
+                    stream.write(json.dumps(pool[i % len(pool)]) + "\n")
+            megabytes = cases_file.stat().st_size / 1e6
+            seconds, rss = batch_run(cases_file, jobs=2)
+            row(f"batch --jobs 2, {size:,} cases", f"{size / seconds:,.0f} cases/s", ">= 200/s",
+                f"{seconds:.1f} s wall, peak RSS {rss} MB per process, {megabytes:.1f} MB in")
+        if not quick:
+            seconds, rss = batch_run(scratch_path / "cases-10000.jsonl", jobs=1)
+            row("batch --jobs 1, 10,000 cases", f"{10_000 / seconds:,.0f} cases/s", "",
+                f"{seconds:.1f} s wall, peak RSS {rss} MB")
+
+        for copies in ([2] if quick else [2, 4]):
+            bigger = expert.Expert.from_directory(scaled_knowledge(copies, scratch_path))
+            times = warm_case_ms(bigger, cases[:300 if quick else 1500])
+            row(f"knowledge x{copies} ({len(bigger.kb.rules)} rules): p50",
+                f"{percentile(times, .5):.2f} ms", "", f"p95 {percentile(times, .95):.2f} ms; every cause repeated")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"\nbenchmark process peak RSS {peak} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""spasm consult: the dialogue through CliRunner, and in a real terminal killed with SIGKILL."""
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.test_cli import run
+
+SPASM = str(Path(sys.executable).parent / "spasm")
+
+
+def saved(path):
+    return json.loads(Path(path).read_text())
+
+
+def test_a_dialogue_with_why_back_skip_and_done(tmp_path):
+    session = tmp_path / "s.json"
+    typed = "\n".join(["why", "1", "maybe", "back", "cramp", "skip", "done"]) + "\n"
+    result = run("consult", "--session", str(session), "--age", "40", "--sex", "male", input=typed)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Which best describes the movement?" in out and "Why: " in out
+    assert "Took back: movement" in out
+    assert "URGENT" not in out.split("Which best describes")[0]
+    data = saved(session)
+    assert data["finished"] is True and data["preset"] == {"age": 40, "sex": "male", "answers": {}}
+    assert data["history"][0] == ["movement", "cramp"] and data["history"][1][1] == "unknown"
+    assert "not a diagnosis" in out and "Answers" in out
+
+
+def test_an_urgent_red_flag_is_shown_before_the_next_question(tmp_path):
+    result = run("consult", "--session", str(tmp_path / "s.json"), input="6\nquit\n")
+    out = result.output
+    alert = out.index("!!! EMERGENCY: Convulsions")
+    assert out.index("[0 answered") < alert < out.index("[1 answered")
+    assert "Saved. Continue with: spasm consult --resume" in out
+
+
+def test_quit_then_resume_continues_where_it_stopped(tmp_path):
+    session = str(tmp_path / "s.json")
+    first = run("consult", "--session", session, input="2\nquit\n")
+    assert first.exit_code == 0 and saved(session)["history"] == [["movement", "spasm"]]
+    second = run("consult", "--resume", session, input="done\n")
+    assert second.exit_code == 0 and "Which best describes the movement?" not in second.output
+    assert saved(session)["finished"] is True
+
+
+def test_presets_from_a_case_file_and_a_report_file(tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text("age: 70\nanswers:\n  movement: twitch\n  weakness: true\n  muscle_wasting: true\n")
+    report = tmp_path / "report.html"
+    result = run("consult", "--session", str(tmp_path / "s.json"), "--answers", str(case), "-f", "html",
+                 "-o", str(report), input="done\n")
+    assert result.exit_code == 0
+    assert "!!! URGENT: Twitching with weakness and loss of muscle bulk" in result.output
+    assert 'id="red-flags"' in report.read_text()
+
+
+def test_an_existing_session_is_never_overwritten(tmp_path):
+    session = tmp_path / "s.json"
+    session.write_text("precious")
+    result = run("consult", "--session", str(session), input="quit\n")
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert session.read_text() == "precious"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{broken", "not a valid session file (JSON error"),
+    ('{"format": "other"}', "not a Spasm Expert session file"),
+    ('{"format": "spasm-session", "version": 1, "preset": {}, "history": [["movement"]]}', "damaged"),
+    ('{"format": "spasm-session", "version": 1, "preset": {}, "history": [["movement", "wobble"]]}',
+     "no longer fits"),
+])
+def test_a_corrupted_session_is_reported_and_left_alone(tmp_path, content, message):
+    session = tmp_path / "s.json"
+    session.write_text(content)
+    result = run("consult", "--resume", str(session), input="done\n")
+    assert result.exit_code == 2 and message in result.output and str(session) in result.output
+    assert session.read_text() == content
+
+
+def test_bad_answers_are_explained_and_asked_again(tmp_path):
+    result = run("consult", "--session", str(tmp_path / "s.json"), input="9\nspasm\nquit\n")
+    assert "'9' is not one of the choices" in result.output
+    assert saved(tmp_path / "s.json")["history"] == [["movement", "spasm"]]
+
+
+def test_parse_answer_short_forms():
+    from cli.consult import Answer, parse_answer
+    from expert.consultation import Question
+    from expert.model import Choice
+    sites = Question("sites", "", "", "set", (Choice("calf", ""), Choice("thigh", ""), Choice("foot", "")),
+                     "", "", 0, 0)
+    assert parse_answer(sites, "1, 3") == ["calf", "foot"]
+    assert parse_answer(sites, "calf thi") == ["calf", "thigh"]
+    assert parse_answer(sites, "none") == []
+    yes_no = Question("weakness", "", "", "bool", (), "", "", 0, 0)
+    assert parse_answer(yes_no, "Y") is True and parse_answer(yes_no, "no") is False
+    minutes = Question("episode_minutes", "", "", "number", (), "minutes", "", 0, 0)
+    assert parse_answer(minutes, "2.5") == 2.5 and parse_answer(minutes, "10") == 10
+    with pytest.raises(Answer):
+        parse_answer(minutes, "ten")
+
+
+def test_in_a_real_terminal_sigkill_loses_nothing_confirmed(tmp_path):
+    """Drive spasm consult in a pseudo-terminal: why, back, answers; kill -9; resume; finish."""
+    session = str(tmp_path / "s.json")
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    child = pexpect.spawn(SPASM, ["consult", "--session", session, "--age", "55", "--sex", "female"],
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 100))
+    child.expect(r"\[2 answered")
+    child.expect("Which best describes the movement")
+    child.expect("> ")
+    child.sendline("?")
+    child.expect("Why: checks for a red flag")
+    child.expect("> ")
+    child.sendline("twitch")
+    child.expect(r"\[3 answered")  # age and sex were preset
+    child.expect("> ")
+    question = child.before
+    child.sendline("back")
+    child.expect("Took back: movement")
+    child.expect("Which best describes the movement")
+    child.expect("> ")
+    child.sendline("1")  # cramp
+    child.expect("> ")
+    child.sendline("skip")
+    child.expect(r"\[4 answered")
+    child.expect("> ")
+    confirmed = saved(session)["history"]
+    assert confirmed[0] == ["movement", "cramp"] and confirmed[1][1] == "unknown" and len(confirmed) == 2
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert saved(session)["history"] == confirmed  # the file is whole and holds every confirmed answer
+
+    resumed = pexpect.spawn(SPASM, ["consult", "--resume", session], env=env, encoding="utf-8", timeout=60,
+                            dimensions=(40, 100))
+    resumed.expect(r"\[4 answered")
+    resumed.expect("> ")
+    assert "Which best describes the movement" not in resumed.before
+    resumed.sendline("done")
+    resumed.expect("not a diagnosis")
+    resumed.expect(pexpect.EOF)
+    resumed.close()
+    assert resumed.exitstatus == 0
+    final = saved(session)
+    assert final["history"] == confirmed and final["finished"] is True
+    assert "Which best describes the movement" not in question  # the answer moved the interview on
