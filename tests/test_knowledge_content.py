@@ -23,37 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 VIGNETTES = yaml.safe_load((Path(__file__).parent / "vignettes.yaml").read_text())["vignettes"]
 # The contract and the source documents live beside the repository; SPASM_CONTRACT and SPASM_SEEDS
-# point elsewhere. The literal lists below are the contract as of this writing; when the contract
-# file is present the tests also check that the two agree, so neither can drift unnoticed.
+# point elsewhere.
 CONTRACT = Path(os.environ.get("SPASM_CONTRACT", ROOT.parent / "shared" / "spec" / "CONTRACT.md"))
 SEEDS = Path(os.environ.get("SPASM_SEEDS", ROOT.parent / "shared" / "seeds"))
 
-BOOL = ("weakness muscle_wasting numbness_tingling difficulty_walking swelling skin_changes lightheaded "
-        "heavy_sweating headache extreme_thirst nausea toxin_exposure leg_pain_walking back_or_neck_pain "
-        "recent_strenuous_exercise no_warmup hot_environment low_fluid_intake caffeine poor_sleep "
-        "stress_anxiety pregnant menstruating prolonged_sitting poor_posture standing_hard_floors "
-        "prolonged_writing low_mineral_diet hard_lump eases_with_stretch at_night disrupts_daily_life "
-        "widespread").split()
-CORE_OBSERVATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "movement": ("enum", ("cramp", "spasm", "twitch", "jerk", "tic", "convulsion", "twisting")),
-    "sites": ("set", ("calf", "thigh", "foot", "hand", "fingers", "arm", "eyelid", "face", "neck", "back",
-                      "abdomen", "chest_wall", "whole_body")),
-    "episode_minutes": ("number", ()),
-    "pattern": ("enum", ("single", "occasional", "recurrent", "increasing", "continuous")),
-    "pain": ("enum", ("none", "mild", "moderate", "severe")),
-    "medications": ("set", ("diuretic", "statin", "other_fluid_loss")),
-    "conditions": ("set", ("diabetes", "atherosclerosis", "iron_deficiency", "spinal_injury",
-                           "peripheral_neuropathy", "high_blood_pressure", "kidney_disease", "liver_disease",
-                           "multiple_sclerosis", "parkinsons", "alzheimers", "anxiety_disorder", "depression",
-                           "neuromuscular_family_history", "tourette")),
-    **{obs: ("bool", ()) for obs in BOOL},
-}
-CORE_CAUSES = ("overexertion dehydration electrolyte_imbalance heat_illness medication_effect pregnancy "
-               "ageing posture_or_position stress_anxiety stimulants_or_sleep poor_circulation "
-               "nerve_compression diabetes iron_deficiency peripheral_neuropathy myopathy motor_neuron_disease "
-               "dystonia myoclonus tic_disorder menstrual toxin_exposure organ_failure "
-               "neurodegenerative_disease").split()
-TRIAGE = ("emergency", "urgent", "routine", "self_care")
+# The contract's fixed vocabulary as the product holds it (expert/contract.py); when the contract
+# file is present, a test below checks the two agree, so neither can drift unnoticed.
+from expert.contract import CORE_CAUSES, CORE_OBSERVATIONS  # noqa: E402
+from expert.model import TRIAGE_LEVELS as TRIAGE  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +61,13 @@ def contract_tables() -> tuple[dict, list[str], list[str]]:
 
 
 @pytest.mark.skipif(not CONTRACT.exists(), reason=f"contract not found at {CONTRACT}")
-def test_the_literal_lists_here_match_the_contract_file():
+def test_the_products_contract_module_matches_the_contract_file():
     observations, levels, causes = contract_tables()
     assert len(observations) >= 40, "the contract's tables were not parsed"
     assert observations == CORE_OBSERVATIONS
     assert tuple(levels) == TRIAGE
     assert sorted(causes) == sorted(CORE_CAUSES)
+    assert set(CORE_OBSERVATIONS) == set(observations)
 
 
 @pytest.mark.parametrize("obs_id", sorted(CORE_OBSERVATIONS))
