@@ -102,7 +102,7 @@ class Assessment:
         self.causes = self._causes(fired)
         self.advice = [self._action(a) for a in kb.advice.values() if a.rule.id in fired]
         self.tests = [self._action(t) for t in kb.tests.values() if t.rule.id in fired]
-        pending = pending_rules(kb, case.answers, self.triage.level, fired, case.skipped)
+        pending = pending_rules(kb, case.answers, self.triage.level, case.skipped)
         self.unanswered = ranked_questions(kb, case.answers, pending)
 
     @property

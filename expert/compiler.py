@@ -2,17 +2,24 @@
 
 Each rule of the knowledge base becomes one Experta ``Rule``: observation tests become ``Obs``
 patterns (a literal for equality, ``P`` with the leaf's own test otherwise), references become
-patterns on ``Finding``, ``RedFlag``, ``CauseScore`` or ``Triage`` facts, and all / any / not /
-count become ``AND`` / ``OR`` / ``NOT`` (count as an OR of the qualifying combinations). Every
-positive pattern is bound to a name so the firing records exactly which facts it matched.
+patterns on ``Finding``, ``RedFlag``, ``CauseScore`` or ``Triage`` facts, all / any become
+``AND`` / ``OR``, and count an OR of the qualifying combinations.
+
+``not`` needs answers: it is pushed down to the leaves, where a negated test matches an answer
+that fails it, so findings, red flags and evidence are made of positive patterns only and can
+only gain conclusions as answers arrive. Experta's ``NOT`` (absence) is used only for
+``unless`` and for references to conclusions of earlier layers, both in advice and tests.
+Every positive pattern is bound to a name so the firing records exactly which facts it matched.
 """
 from __future__ import annotations
 
 from itertools import combinations
 from typing import Callable
 
+from dataclasses import dataclass
+
 from ._experta import AND, NOT, OR, Fact, P, Rule
-from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, describe, references_in
+from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Unless, describe, references_in
 from .engine import ACTIONS, CONCLUSIONS, FINDINGS, SpasmEngine
 from .facts import Advice, CauseScore, Evidence, Finding, Obs, RedFlag, Test, Triage
 from .model import KnowledgeBase, RuleDef
@@ -38,6 +45,22 @@ class LeafTest:
         return describe(self.leaf)
 
 
+class FailTest:
+    """A predicate for a negated leaf: the answer is there and fails the leaf's test."""
+
+    def __init__(self, leaf: Is):
+        self.leaf = leaf
+
+    def __call__(self, value: object) -> bool:
+        try:
+            return not self.leaf.holds(value)
+        except TypeError:
+            return False
+
+    def __repr__(self) -> str:
+        return f"not ({describe(self.leaf)})"
+
+
 class MinScore:
     def __init__(self, minimum: float | None):
         self.minimum = minimum
@@ -60,11 +83,42 @@ class OneOf:
         return f"in {sorted(self.allowed)}"
 
 
+def negated(condition: Condition, finding_condition: Callable[[str], Condition]) -> Condition:
+    """``not condition`` with the negation pushed down to the leaves (negation normal form).
+
+    A negated observation test becomes a test that the answer fails (so it needs an answer); a
+    negated finding is replaced by its own condition, negated. Only references to conclusions of
+    earlier layers (red flags, causes, triage) and ``unless`` keep a ``Not`` around them.
+    """
+    if isinstance(condition, AllOf):
+        return AnyOf(tuple(negated(c, finding_condition) for c in condition.items))
+    if isinstance(condition, AnyOf):
+        return AllOf(tuple(negated(c, finding_condition) for c in condition.items))
+    if isinstance(condition, Not):
+        return condition.item
+    if isinstance(condition, Count):  # fewer than n hold <=> at least len - n + 1 fail
+        return Count(len(condition.items) - condition.least + 1,
+                     tuple(negated(c, finding_condition) for c in condition.items))
+    if isinstance(condition, Is):
+        return Fails(condition)
+    if isinstance(condition, Ref) and condition.kind == "finding":
+        return negated(finding_condition(str(condition.target)), finding_condition)
+    return Not(condition)  # a reference to a conclusion, or unless: decided closed-world
+
+
+@dataclass(frozen=True)
+class Fails(Condition):
+    """The observation is answered and the answer fails ``test`` (a negated leaf, made by :func:`negated`)."""
+
+    test: Is
+
+
 class _Patterns:
     """Builds Experta conditional elements for one rule, naming each positive pattern."""
 
-    def __init__(self) -> None:
+    def __init__(self, kb: KnowledgeBase) -> None:
         self.count = 0
+        self.finding_condition = lambda finding_id: kb.findings[finding_id].rule.when
 
     def bind(self, pattern: Fact, bound: bool) -> Fact:
         if bound:
@@ -79,7 +133,15 @@ class _Patterns:
         if isinstance(condition, AnyOf):
             return OR(*(self.build(c, bound) for c in condition.items))
         if isinstance(condition, Not):
+            pushed = negated(condition.item, self.finding_condition)
+            if isinstance(pushed, Not):  # a conclusion reference or unless: absence, closed-world
+                return NOT(self.build(pushed.item, bound=False))
+            return self.build(pushed, bound)
+        if isinstance(condition, Unless):
             return NOT(self.build(condition.item, bound=False))
+        if isinstance(condition, Fails):
+            value = P(FailTest(condition.test))
+            return self.bind(Obs(id=condition.test.observation, value=value), bound)
         if isinstance(condition, Count):
             parts = [self.build(c, bound) for c in condition.items]
             return OR(*(AND(*sorted(combo, key=lambda p: isinstance(p, NOT)))
@@ -145,7 +207,7 @@ def compile_rule(rule: RuleDef, kb: KnowledgeBase, depths: dict[str, int]) -> Ru
         engine.declare(conclude())
 
     fire.__name__ = fire.__qualname__ = rule_id
-    return Rule(_Patterns().build(rule.when), salience=salience(rule, depths))(fire)
+    return Rule(_Patterns(kb).build(rule.when), salience=salience(rule, depths))(fire)
 
 
 def compile_engine(kb: KnowledgeBase) -> type[SpasmEngine]:

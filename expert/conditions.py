@@ -27,7 +27,7 @@ NUMBER_TESTS: dict[str, Callable[[float, float], bool]] = {
 SET_TESTS = ("includes", "includes_any", "includes_all", "includes_none")
 #: Kinds of conclusion a condition may refer to, by the key used in YAML.
 REFERENCE_KINDS = ("finding", "red_flag", "cause", "triage")
-CONSTRUCTS = ("all", "any", "not", "count")
+CONSTRUCTS = ("all", "any", "not", "unless", "count")
 
 
 class Truth(enum.IntEnum):
@@ -73,6 +73,20 @@ class AnyOf(Condition):
 
 @dataclass(frozen=True)
 class Not(Condition):
+    item: Condition
+
+    def children(self):
+        return (self.item,)
+
+
+@dataclass(frozen=True)
+class Unless(Condition):
+    """Holds while ``item`` is not shown to hold: negation as failure, for advice and tests only.
+
+    ``not`` needs answers that make its condition false; ``unless`` is satisfied by silence too
+    ("stretch, unless we know stretching does not help").
+    """
+
     item: Condition
 
     def children(self):
@@ -135,7 +149,7 @@ def evaluate(condition: Condition, leaf: Callable[[Leaf], Truth],
         return min((part(c) for c in condition.items), default=Truth.TRUE)
     if isinstance(condition, AnyOf):
         return max((part(c) for c in condition.items), default=Truth.FALSE)
-    if isinstance(condition, Not):
+    if isinstance(condition, (Not, Unless)):  # alike in three-valued logic; the engine reads unless closed-world
         return ~part(condition.item)
     if isinstance(condition, Count):
         values = [part(c) for c in condition.items]
@@ -189,6 +203,8 @@ def describe(condition: Condition) -> str:
         return " or ".join(_grouped(c) for c in condition.items)
     if isinstance(condition, Not):
         return f"not ({describe(condition.item)})"
+    if isinstance(condition, Unless):
+        return f"unless ({describe(condition.item)})"
     if isinstance(condition, Count):
         return f"at least {condition.least} of: " + "; ".join(describe(c) for c in condition.items)
     if isinstance(condition, Ref):
@@ -267,9 +283,9 @@ class _Parser:
     def entry(self, key: object, value: object, path: Path) -> Condition | None:
         if key in ("all", "any"):
             return self.sequence(AllOf if key == "all" else AnyOf, value, path)
-        if key == "not":
+        if key in ("not", "unless"):
             inner = self.condition(value, path)
-            return None if inner is None else Not(inner)
+            return None if inner is None else (Not if key == "not" else Unless)(inner)
         if key == "count":
             return self.count(value, path)
         if key in REFERENCE_KINDS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .case import output_value
-from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, describe
+from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Unless, describe
 from .engine import AGGREGATE_RULE, Firing
 from .errors import UnknownIdError
 from .facts import CauseScore, Finding, Obs, RedFlag, Triage
@@ -49,14 +49,14 @@ def _rules_for(kb: KnowledgeBase, kind: str, item_id: str) -> list[RuleDef]:
 
 
 def _not_reported(condition: Condition, answers: dict) -> list[str]:
-    """Unanswered observations under a ``not``: the rule held partly because they were not reported."""
+    """Unanswered observations under an ``unless``: the rule held partly because they were not reported."""
     found: list[str] = []
 
     def walk(node: Condition, negated: bool) -> None:
         if isinstance(node, Is) and negated and node.observation not in answers and node.observation not in found:
             found.append(node.observation)
         for child in node.children():
-            walk(child, negated or isinstance(node, Not))
+            walk(child, negated or isinstance(node, Unless))
     walk(condition, False)
     return found
 
@@ -180,16 +180,16 @@ class Explainer:
         missing: list[dict] = []
         answers = self.a.case.answers
 
-        def visit(node: Condition, negated: bool) -> None:
-            if isinstance(node, (AllOf, AnyOf, Count, Not)):
+        def visit(node: Condition, negated: bool, silence_meets: bool = False) -> None:
+            if isinstance(node, (AllOf, AnyOf, Count, Not, Unless)):
                 for child in node.children():
-                    visit(child, negated ^ isinstance(node, Not))
+                    visit(child, negated ^ isinstance(node, (Not, Unless)), silence_meets or isinstance(node, Unless))
                 return
             text = ("not " if negated else "") + describe(node)
             if isinstance(node, Is):
                 entry: dict[str, Any] = {"condition": text, "observation": node.observation}
-                if node.observation not in answers:
-                    (met if negated else missing).append(entry)
+                if node.observation not in answers:  # only unless is satisfied by an unanswered question
+                    (met if negated and silence_meets else missing).append(entry)
                     return
                 obs = self.kb.observations[node.observation]
                 entry["answer"] = output_value(obs, answers[node.observation])
@@ -225,8 +225,7 @@ class Explainer:
             from .conditions import suggest
             raise UnknownIdError(f"unknown observation {observation!r}; " + suggest(observation, list(self.kb.observations)))
         obs = self.kb.observations[observation]
-        fired = set(self.firings)
-        pending = pending_rules(self.kb, self.a.case.answers, self.a.triage.level, fired, self.a.case.skipped)
+        pending = pending_rules(self.kb, self.a.case.answers, self.a.triage.level, self.a.case.skipped)
         uses = []
         for item in pending:
             if observation not in item.observations:
@@ -236,8 +235,7 @@ class Explainer:
                                      "condition": describe(rule.when), "sources": _sources(rule)}
             if item.effect == "triage":
                 flag = self.kb.red_flags[rule.target]
-                entry["effect"] = (f"could raise the triage to {flag.level}" if rule.id not in fired
-                                   else f"currently sets the triage ({flag.level}); the answer could withdraw it")
+                entry["effect"] = f"could raise the triage to {flag.level}"
                 entry["label"] = flag.label
             else:
                 cause = self.kb.causes[rule.target]

@@ -275,6 +275,11 @@ class _Loader:
             if len(self.problems) == before:  # pragma: no cover - the parser always says why
                 self.read.fail(doc, path, "invalid condition")
             return None
+        if kind not in ("advice", "test") and any(isinstance(node, conditions.Unless) for node in _nodes(parsed)):
+            self.read.fail(doc, path, f"unless is for advice and tests; a {kind.replace('_', ' ')} rule uses not",
+                           "not needs answers that rule the condition out, so conclusions never vanish "
+                           "as more answers arrive")
+            return None
         for ref in conditions.references_in(parsed):
             if ref.kind not in ALLOWED_REFERENCES[kind]:
                 allowed = ", ".join(("observations",) + tuple(k + "s" for k in ALLOWED_REFERENCES[kind]))
@@ -424,6 +429,12 @@ class _Loader:
         for finding_id in uses:
             if finding_id not in state:
                 visit(finding_id, [finding_id])
+
+
+def _nodes(condition: Condition):
+    yield condition
+    for child in condition.children():
+        yield from _nodes(child)
 
 
 def load(directory: str | os.PathLike | None = None) -> KnowledgeBase:

@@ -3,8 +3,9 @@
 Every rule is decided in three-valued logic over the answers so far. A rule that is already
 settled (true or false whatever the missing answers turn out to be) cannot change; an
 undecided one can, and only through the unanswered observations reached from its root along
-undecided branches. An observation matters for triage if it reaches an undecided red flag that
-could raise the current level, or one that currently sets it; it matters for causes if it reaches
+undecided branches. Red flags only gain as answers arrive (their ``not`` needs answers), so an
+observation matters for triage if it reaches an undecided red flag that would raise the current
+level; it matters for causes if it reaches
 an undecided evidence rule of a cause that still has, or could still gain, support. Kleene's
 logic is sound, so this never misses an observation that could change the triage.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, answer_truth, evaluate
+from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, Unless, answer_truth, evaluate
 from .model import KnowledgeBase, Observation, RuleDef, urgency
 
 
@@ -62,7 +63,7 @@ class Decider:
     def _walk(self, condition: Condition, found: set[str]) -> None:
         if self.truth(condition) is not Truth.UNKNOWN:
             return
-        if isinstance(condition, (AllOf, AnyOf, Not, Count)):
+        if isinstance(condition, (AllOf, AnyOf, Not, Unless, Count)):
             for child in condition.children():
                 self._walk(child, found)
         elif isinstance(condition, Is):
@@ -76,8 +77,8 @@ class Decider:
 
 
 def pending_rules(kb: KnowledgeBase, answers: Mapping[str, object], level: str,
-                  fired: set[str], skipped: frozenset[str] = frozenset()) -> list[Pending]:
-    """Rules an answer could still change, given the current triage ``level`` and fired rule ids."""
+                  skipped: frozenset[str] = frozenset()) -> list[Pending]:
+    """Rules an answer could still change, given the answers and the current triage ``level``."""
     decider = Decider(kb, answers)
     result: list[Pending] = []
 
@@ -88,10 +89,8 @@ def pending_rules(kb: KnowledgeBase, answers: Mapping[str, object], level: str,
             order = [o for o in kb.observations if o in observations]
             result.append(Pending(rule, tuple(order), effect, rule_level))
 
-    for flag in kb.red_flags.values():
-        raises = urgency(flag.level) > urgency(level)
-        sets_it = flag.level == level and flag.rule.id in fired
-        if raises or sets_it:
+    for flag in kb.red_flags.values():  # red flags only gain with answers: only a higher level can change it
+        if urgency(flag.level) > urgency(level):
             add(flag.rule, "triage", flag.level)
     for cause in kb.causes.values():
         if any(decider.truth(r.when) is not Truth.FALSE for r in cause.supporting):

@@ -8,7 +8,7 @@ import jsonschema
 import expert
 from expert.schema import assessment_schema, case_schema
 
-CASE = {"age": 67, "sex": "female", "answers": {"movement": "twitch", "weakness": True, "wasting": True,
+CASE = {"age": 67, "sex": "female", "answers": {"movement": "twitch", "sites": ["hand"], "weakness": True, "wasting": True,
                                                  "heat": True, "thirst": True, "exercise": True}}
 
 

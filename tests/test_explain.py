@@ -38,11 +38,11 @@ def test_how_advice_that_rests_on_a_cause_and_a_red_flag(heat):
     assert rest["because"][0]["kind"] == "cause" and rest["because"][0]["id"] == "overuse"
 
 
-def test_how_reports_what_was_not_reported(small):
-    result = small.assess({"answers": {"movement": "twitch", "weakness": True}})
-    tree = result.how("nerve_disease")["because"][0]
-    assert tree["rule"] == "cause.nerve_disease.twitch_weak"
-    assert tree["not_reported"] == ["sites"]
+def test_how_reports_what_unless_took_as_not_reported(small):
+    tree = small.assess({"answers": {"movement": "cramp"}}).how("stretch")
+    assert tree["rule"] == "advice.stretch" and tree["not_reported"] == ["weakness"]
+    assert "not_reported" not in small.assess({"answers": {"movement": "cramp", "weakness": False}}).how("stretch")
+    assert small.assess({"answers": {"movement": "cramp", "weakness": True}}).how("stretch") is None
 
 
 def test_how_of_something_not_concluded_is_none(heat):
@@ -56,11 +56,12 @@ def test_why_not_names_missing_and_contradicted_conditions(small):
     assert answer["concluded"] is False
     first = answer["rules"][0]
     assert first["rule"] == "cause.nerve_disease.twitch_weak"
-    assert [c["observation"] for c in first["met"]] == ["movement", "sites"]
+    assert [c["observation"] for c in first["met"]] == ["movement"]
     assert first["contradicted"] == [{"condition": "weakness is yes", "observation": "weakness", "answer": False}]
+    assert first["missing"] == [{"condition": "not sites include eyelid", "observation": "sites"}]
     second = answer["rules"][1]
     assert [c["observation"] for c in second["missing"]] == ["age"]
-    assert "unanswered: age" in answer["summary"]
+    assert "unanswered: age, sites" in answer["summary"]
 
 
 def test_why_not_follows_findings_down(small):

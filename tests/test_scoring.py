@@ -54,7 +54,7 @@ def test_more_opposition_never_raises_a_score(values, extra):
 
 def test_causes_are_ranked_by_score(small):
     result = small.assess({"answers": {"exercise": True, "thirst": True, "medications": ["diuretic"],
-                                       "movement": "twitch", "weakness": True}})
+                                       "movement": "twitch", "sites": ["hand"], "weakness": True}})
     scores = [c.score for c in result.causes]
     assert scores == sorted(scores, reverse=True)
     assert [c.id for c in result.causes] == ["nerve_disease", "dehydration", "overuse"]
