@@ -32,6 +32,11 @@ def lint(settings, strict: bool) -> None:
     """Validate the knowledge base and warn about suspect items.
 
     Invalid knowledge (with file, line and hint for each problem) exits with code 2.
+
+    \b
+    Examples:
+      spasm kb lint
+      spasm --knowledge my-knowledge/ kb lint --strict
     """
     from expert.audit import lint as run_lint
     expert_ = settings.expert  # loading validates: problems raise and exit 2
@@ -137,7 +142,14 @@ def _text(value, indent: str = "") -> list[str]:
 @click.option("-f", "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.pass_obj
 def show(settings, item_id: str | None, fmt: str) -> None:
-    """Show one observation, finding, cause, red flag, advice, test, source or rule; or list them all."""
+    """Show one observation, finding, cause, red flag, advice, test, source or rule; or list them all.
+
+    \b
+    Examples:
+      spasm kb show
+      spasm kb show heat_exhaustion
+      spasm kb show cause.dehydration.low_fluids --format json
+    """
     from expert.conditions import suggest
     from expert.errors import UnknownIdError
     kb_ = settings.expert.kb
@@ -163,7 +175,13 @@ def show(settings, item_id: str | None, fmt: str) -> None:
               help="Output file: .dot always works; .svg or .png need Graphviz's dot program.")
 @click.pass_obj
 def graph(settings, output: str) -> None:
-    """Draw the causal network: observations to findings to causes and red flags."""
+    """Draw the causal network: observations to findings to causes and red flags.
+
+    \b
+    Examples:
+      spasm kb graph -o network.dot
+      spasm kb graph -o network.svg      # needs Graphviz
+    """
     from expert.graph import to_dot
     dot_text = to_dot(settings.expert.kb)
     extension = os.path.splitext(output)[1].lower().lstrip(".")
@@ -189,7 +207,13 @@ def graph(settings, output: str) -> None:
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of the terminal.")
 @click.pass_obj
 def coverage(settings, fmt: str, output: str | None) -> None:
-    """List, for each source, every finding, red flag, cause, evidence rule, advice and test citing it."""
+    """List, for each source, every finding, red flag, cause, evidence rule, advice and test citing it.
+
+    \b
+    Examples:
+      spasm kb coverage
+      spasm kb coverage --format markdown -o COVERAGE.md
+    """
     from expert.audit import coverage as table_of
     kb_ = settings.expert.kb
     table = table_of(kb_)

@@ -15,6 +15,7 @@ from experta.matchers import ReteMatcher  # noqa: E402
 from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
 from experta.matchers.rete.mixins import ChildNode  # noqa: E402
 from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
+from experta.strategies import DepthStrategy  # noqa: E402
 
-__all__ = ["AND", "NOT", "OR", "ChildNode", "Fact", "FeatureCheck", "FeatureTesterNode", "InitialFact",
+__all__ = ["AND", "DepthStrategy", "NOT", "OR", "ChildNode", "Fact", "FeatureCheck", "FeatureTesterNode", "InitialFact",
            "KnowledgeEngine", "L", "P", "ReteMatcher", "Rule", "TypeCheck"]

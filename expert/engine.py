@@ -10,8 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Mapping
 
-from ._experta import (ChildNode, Fact, FeatureCheck, FeatureTesterNode, InitialFact, KnowledgeEngine, L,
-                       ReteMatcher, Rule, TypeCheck)
+import bisect
+
+from ._experta import (ChildNode, DepthStrategy, Fact, FeatureCheck, FeatureTesterNode, InitialFact,
+                       KnowledgeEngine, L, ReteMatcher, Rule, TypeCheck)
 from .facts import CauseScore, Evidence, Obs, RedFlag, Triage
 from .model import TRIAGE_LEVELS, urgency
 from .scoring import certainty
@@ -158,6 +160,30 @@ class ChangedNodesMatcher(ReteMatcher):
         return added, removed
 
 
+class ExactRemovalStrategy(DepthStrategy):
+    """Experta's depth strategy, removing exactly the activations that no longer match.
+
+    The stock strategy looks for an activation to remove only at the bisection point and its
+    two neighbours, so when several activations share a key (same salience, same facts), an
+    activation whose rule no longer matches can stay on the agenda and fire later
+    (nilp0inter/experta#10). Here the whole run of equal keys is searched.
+    """
+
+    def _update_agenda(self, agenda, added, removed):
+        activations = agenda.activations
+        for activation in removed:
+            activation.key = self.get_key(activation)
+            low = bisect.bisect_left(activations, activation)
+            high = bisect.bisect_right(activations, activation)
+            for index in range(low, high):
+                if activations[index] == activation:
+                    del activations[index]
+                    break
+        for activation in added:
+            activation.key = self.get_key(activation)
+            bisect.insort(activations, activation)
+
+
 class SpasmEngine(KnowledgeEngine):
     """A knowledge engine that records which rule fired on which facts.
 
@@ -166,6 +192,7 @@ class SpasmEngine(KnowledgeEngine):
     """
 
     __matcher__ = ChangedNodesMatcher
+    __strategy__ = ExactRemovalStrategy
 
     def __init__(self) -> None:
         super().__init__()

@@ -118,6 +118,7 @@ class Explainer:
                         because.append(child)
         order = list(self.kb.observations)
         facts.sort(key=lambda fact: order.index(fact["id"]))
+        because.sort(key=self._position)  # firing order depends on the order answers arrived
         node: dict[str, Any] = {"rule": rule.id, "condition": describe(rule.when), "sources": _sources(rule),
                                 "facts": facts}
         missing = _not_reported(rule.when, dict(self.a.case.answers))
@@ -126,6 +127,14 @@ class Explainer:
         if because:
             node["because"] = because
         return node
+
+    def _position(self, node: dict) -> tuple[int, int]:
+        """Where a conclusion stands in the knowledge base: kinds in layer order, then file order."""
+        if node["kind"] == "triage":
+            return (len(CONCLUSION_KINDS), 0)
+        table = {"finding": self.kb.findings, "red_flag": self.kb.red_flags, "cause": self.kb.causes,
+                 "advice": self.kb.advice, "test": self.kb.tests}[node["kind"]]
+        return (CONCLUSION_KINDS.index(node["kind"]), list(table).index(node["id"]))
 
     def _fact_node(self, fact) -> dict | None:
         if type(fact) is Finding:

@@ -1,6 +1,5 @@
 """Case validation (CONTRACT.md section 1): every bad field is named with what is allowed."""
 import json
-import time
 
 import pytest
 
@@ -64,12 +63,12 @@ def test_a_case_must_be_a_mapping(small):
     assert "must be a mapping" in problems(small, [1, 2])[0].message
 
 
-def test_thousands_of_unknown_keys_are_rejected_quickly_and_briefly(small):
+def test_thousands_of_unknown_keys_are_rejected_briefly(small):
+    """Rejected before each key is examined (python -m bench measures how fast)."""
     data = {"answers": {f"key{i}": True for i in range(10_000)}}
-    started = time.perf_counter()
     error = pytest.raises(CaseError, small.case, data).value
-    assert time.perf_counter() - started < 5  # a generous ceiling, not a timing test
-    assert len(str(error).splitlines()) <= 3
+    assert len(error.problems) == 1 and len(str(error).splitlines()) == 1
+    assert "10000 answers given" in str(error)
     data = {f"key{i}": 1 for i in range(10_000)}
     error = pytest.raises(CaseError, small.case, data).value
     assert len(error.problems) == 6 and "9995 more unknown fields" in str(error)

@@ -156,3 +156,31 @@ def test_unless_is_refused_outside_advice_and_tests(kb_copy):
     directory = kb_copy("rules.yaml", "when: {weakness: true}\n", "when: {unless: {weakness: false}}\n")
     with pytest.raises(KnowledgeError, match="unless is for advice and tests"):
         loader.load(directory)
+
+
+def activations_sharing_one_key(count):
+    from experta.activation import Activation
+
+    from expert._experta import InitialFact, Rule
+    fact = InitialFact()
+    fact.__factid__ = 0
+    rules = [Rule(InitialFact(), salience=300)(lambda engine, n=n: n) for n in range(count)]
+    return [Activation(rule, [fact]) for rule in rules]
+
+
+@pytest.mark.parametrize("strategy, exact", [("ours", True), ("experta's", False)])
+def test_the_agenda_removes_exactly_the_withdrawn_activations(strategy, exact):
+    """Activations of one layer matching the same facts share a key; withdrawing some of them, in
+    another order than they arrived, must remove exactly those (Experta's stock strategy checks
+    only the bisection point and its neighbours: nilp0inter/experta#10)."""
+    from experta.agenda import Agenda
+    from experta.strategies import DepthStrategy
+
+    from expert.engine import ExactRemovalStrategy
+    chosen = ExactRemovalStrategy() if strategy == "ours" else DepthStrategy()
+    activations = activations_sharing_one_key(6)
+    agenda = Agenda()
+    chosen.update_agenda(agenda, activations, [])
+    chosen.update_agenda(agenda, [], [activations[4], activations[1]])
+    left = {a.rule._wrapped(None) for a in agenda.activations}
+    assert (left == {0, 2, 3, 5}) is exact

@@ -1,0 +1,50 @@
+"""Hypothesis strategies for valid cases over a knowledge base's vocabulary."""
+from hypothesis import strategies as st
+
+from expert.model import KnowledgeBase, Observation
+
+#: numbers around every threshold the knowledge uses, plus a few ordinary values
+NUMBERS = [0, 0.5, 1, 2, 5, 9.5, 10, 10.5, 15, 30, 34, 35, 44, 45, 59, 60, 61, 64, 65, 66, 90, 120]
+
+
+def values(obs: Observation) -> st.SearchStrategy:
+    """Every valid answer of one observation, in the contract's case format."""
+    if obs.type == "bool":
+        return st.booleans()
+    if obs.type == "enum":
+        return st.sampled_from(obs.values)
+    if obs.type == "set":
+        return st.lists(st.sampled_from(obs.values), unique=True, max_size=4)
+    numbers = [n for n in NUMBERS if obs.maximum is None or n <= obs.maximum]
+    return st.sampled_from(numbers)
+
+
+def cases(kb: KnowledgeBase, max_answers: int | None = None) -> st.SearchStrategy:
+    """Valid cases: some of the top-level fields, any subset of the answers."""
+    top = {o.id: values(o) for o in kb.observations.values() if o.top_level}
+    answers = {o.id: values(o) for o in kb.observations.values() if not o.top_level}
+    answer_maps = st.fixed_dictionaries({}, optional=answers)
+    if max_answers is not None:
+        answer_maps = answer_maps.filter(lambda a: len(a) <= max_answers)
+    return st.builds(lambda head, body: {**head, "answers": body},
+                     st.fixed_dictionaries({}, optional=top), answer_maps)
+
+
+def with_extra_answer(kb: KnowledgeBase) -> st.SearchStrategy:
+    """A case and one more answer to a question it left open."""
+    @st.composite
+    def build(draw):
+        case = draw(cases(kb))
+        known = set(case["answers"]) | {k for k in case if k != "answers"}
+        open_ = [o for o in kb.observations.values() if o.id not in known]
+        if not open_:
+            return case, None, None
+        obs = draw(st.sampled_from(open_))
+        return case, obs, draw(values(obs))
+    return build()
+
+
+def add_answer(case: dict, obs: Observation, value) -> dict:
+    bigger = {**case, "answers": dict(case["answers"])}
+    (bigger if obs.top_level else bigger["answers"])[obs.id] = value
+    return bigger
