@@ -151,7 +151,8 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
             problems.append(doc.problem(("answers", key), f"unknown observation {key!r}",
                                         suggest(key, [o for o in kb.observations if not kb.observations[o].top_level])))
         elif obs.top_level:
-            problems.append(doc.problem(("answers", key), f"{key} is written at the top of the case, not under answers"))
+            problems.append(doc.problem(("answers", key), f"{key} is written at the top of the case, not under answers",
+                                        f"move it up: {key}: ... next to answers"))
         else:
             take(obs, value, ("answers", key))
     if problems:

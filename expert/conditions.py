@@ -237,6 +237,8 @@ def _grouped(condition: Condition) -> str:
 
 def suggest(word: object, choices: Sequence[str]) -> str:
     """A hint naming the closest allowed word, or the allowed words when there are few."""
+    if not choices:
+        return "none are defined"
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     if close:
         return f"did you mean {close[0]!r}?"

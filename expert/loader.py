@@ -441,6 +441,8 @@ def load(directory: str | os.PathLike | None = None) -> KnowledgeBase:
     """Load and validate a knowledge directory (the shipped one by default)."""
     loader = _Loader(FsPath(directory) if directory is not None else default_directory())
     files, digest = loader.load_files()
+    if loader.problems:  # a file that cannot be read hides its ids: checking references now would only cascade
+        raise KnowledgeError(loader.problems)
     name, version, disclaimer, levels = loader.manifest()
     sources = loader.sources()
     observations = loader.observations()
