@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import resource
 import shutil
 import statistics
@@ -22,30 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.cases import generated_cases
+
 ROOT = Path(__file__).resolve().parent.parent
 SPASM = str(Path(sys.executable).parent / "spasm")
 EXAMPLE = str(ROOT / "examples" / "heat-cramps.yaml")
-
-
-def generated_cases(kb, count: int, seed: int = 42) -> list[dict]:
-    """Valid random cases over the whole vocabulary, about a third of the questions answered."""
-    rng = random.Random(seed)
-    cases = []
-    for _ in range(count):
-        answers = {}
-        for obs in kb.observations.values():
-            if obs.top_level or rng.random() > 0.35:
-                continue
-            if obs.type == "bool":
-                answers[obs.id] = rng.random() < 0.35
-            elif obs.type == "enum":
-                answers[obs.id] = rng.choice(obs.values)
-            elif obs.type == "set":
-                answers[obs.id] = [v for v in obs.values if rng.random() < 0.15]
-            else:
-                answers[obs.id] = rng.choice([0.5, 2, 10, 30, 90])
-        cases.append({"age": rng.randint(1, 95), "sex": rng.choice(["female", "male"]), "answers": answers})
-    return cases
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -127,6 +107,14 @@ def main() -> None:
         f"median of {runs} fresh processes, examples/heat-cramps.yaml (best {best:.0f})")
 
     default = expert.default_expert()
+    unknown = {"answers": {f"key{i}": True for i in range(10_000)}}
+    started = time.perf_counter()
+    try:
+        default.case(unknown)
+    except expert.CaseError as error:
+        message = str(error)
+    row("case with 10,000 unknown keys", f"{(time.perf_counter() - started) * 1000:.1f} ms", "quick",
+        f"rejected with a {len(message.splitlines())}-line message")
     started = time.perf_counter()
     expert.Expert(default.kb).new_engine()
     row("compile knowledge + build engine", f"{(time.perf_counter() - started) * 1000:.0f} ms", "",
@@ -154,6 +142,17 @@ def main() -> None:
             seconds, rss = batch_run(scratch_path / "cases-10000.jsonl", jobs=1)
             row("batch --jobs 1, 10,000 cases", f"{10_000 / seconds:,.0f} cases/s", "",
                 f"{seconds:.1f} s wall, peak RSS {rss} MB")
+        target_mb = 2 if quick else 100
+        big = scratch_path / "big.jsonl"
+        lines = 0
+        with big.open("w") as stream:  # real cases padded with JSON whitespace to ~10 KB a line
+            while stream.tell() < target_mb * 1_000_000:
+                case = json.dumps(pool[lines % len(pool)])
+                stream.write(case[:-1] + " " * (10_000 - len(case)) + "}\n")
+                lines += 1
+        seconds, rss = batch_run(big, jobs=2)
+        row(f"batch --jobs 2, {target_mb} MB of JSONL", f"peak RSS {rss} MB", "flat",
+            f"{lines:,} lines of ~10 KB in {seconds:.1f} s; compare the RSS of the smaller runs above")
 
         for copies in ([2] if quick else [2, 4]):
             bigger = expert.Expert.from_directory(scaled_knowledge(copies, scratch_path))

@@ -66,11 +66,15 @@ def resume(path: str, expert_):
     try:
         consultation = Consultation(expert_, age=preset.pop("age", None), sex=preset.pop("sex", None),
                                     answers=preset.get("answers"))
-        for index, (obs, value) in enumerate(data["history"]):
-            consultation.answer(obs, value)
-    except (CaseError, KeyError) as error:
-        raise SessionError(Problem(f"a saved answer no longer fits the knowledge base: {error}", file=path,
+    except CaseError as error:
+        raise SessionError(Problem(f"the saved presets no longer fit the knowledge base: {error}", file=path,
                                    hint="the file was left as it is")) from None
+    for number, (obs, value) in enumerate(data["history"], 1):
+        try:
+            consultation.answer(obs, value)
+        except (CaseError, KeyError) as error:
+            raise SessionError(Problem(f"saved answer {number} ({obs}) no longer fits the knowledge base: {error}",
+                                       file=path, hint="the file was left as it is")) from None
     return consultation, data
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from . import loader
 from .assessment import Assessment
@@ -17,6 +17,9 @@ from .compiler import compile_engine
 from .documents import Document
 from .engine import SpasmEngine
 from .model import KnowledgeBase
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .consultation import Consultation
 
 CaseSource = Mapping | str | os.PathLike | Document | Case
 

@@ -7,6 +7,18 @@ from expert.model import KnowledgeBase, Observation
 NUMBERS = [0, 0.5, 1, 2, 5, 9.5, 10, 10.5, 15, 30, 34, 35, 44, 45, 59, 60, 61, 64, 65, 66, 90, 120]
 
 
+def all_values(obs: Observation) -> list:
+    """A value of each kind for one observation, for exhaustive checks (every choice, the empty and
+    the full set, numbers around every threshold)."""
+    if obs.type == "bool":
+        return [True, False]
+    if obs.type == "enum":
+        return list(obs.values)
+    if obs.type == "set":
+        return [[]] + [[v] for v in obs.values] + [list(obs.values)]
+    return [n for n in NUMBERS if obs.maximum is None or n <= obs.maximum]
+
+
 def values(obs: Observation) -> st.SearchStrategy:
     """Every valid answer of one observation, in the contract's case format."""
     if obs.type == "bool":

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import expert
+from bench.cases import generated_cases as case_dicts
 from expert.batch import assess_lines
 from tests.test_cli import run
 
@@ -14,24 +15,7 @@ SPASM = str(Path(sys.executable).parent / "spasm")
 
 def generated_cases(count: int, seed: int = 3) -> list[str]:
     """Valid cases drawn from the shipped vocabulary, each a JSON line."""
-    kb = expert.default_expert().kb
-    rng = random.Random(seed)
-    lines = []
-    for _ in range(count):
-        answers = {}
-        for obs in kb.observations.values():
-            if obs.top_level or rng.random() > 0.25:
-                continue
-            if obs.type == "bool":
-                answers[obs.id] = rng.random() < 0.4
-            elif obs.type == "enum":
-                answers[obs.id] = rng.choice(obs.values)
-            elif obs.type == "set":
-                answers[obs.id] = [v for v in obs.values if rng.random() < 0.15]
-            else:
-                answers[obs.id] = rng.choice([1, 5, 15, 60])
-        lines.append(json.dumps({"age": rng.randint(0, 100), "answers": answers}))
-    return lines
+    return [json.dumps(case) for case in case_dicts(expert.default_expert().kb, count, seed)]
 
 
 def test_good_and_bad_lines(tmp_path):

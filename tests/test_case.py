@@ -120,7 +120,7 @@ def test_json_duplicate_keys_and_constants_are_refused():
 
 def test_yaml_anchors_cannot_blow_up():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-    for letter, previous in zip("bcdefgh", "abcdefg"):
+    for letter, previous in zip("bcdefgh", "abcdefg", strict=True):
         bomb += f"{letter}: &{letter} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, " \
                 f"*{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"
     with pytest.raises(CaseError, match="more than"):

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 import expert
 from expert.case import output_value
 from expert.model import urgency
-from tests.strategies import add_answer, cases, values, with_extra_answer
+from tests.strategies import add_answer, all_values, cases, with_extra_answer
 
 EXPERT = expert.default_expert()
 KB = EXPERT.kb
@@ -81,21 +81,10 @@ def test_no_question_that_could_change_the_triage_is_left_out(case):
     for obs in KB.observations.values():
         if obs.id in known or not decider.applicable(obs):
             continue
-        for value in _all_values(obs):
+        for value in all_values(obs):
             if EXPERT.assess(add_answer(case, obs, value), engine=engine).triage.level != base.triage.level:
                 assert obs.id in unanswered, (obs.id, value, case)
                 break
-
-
-def _all_values(obs):
-    from tests.strategies import NUMBERS
-    if obs.type == "bool":
-        return [True, False]
-    if obs.type == "enum":
-        return list(obs.values)
-    if obs.type == "set":
-        return [[]] + [[v] for v in obs.values] + [list(obs.values)]
-    return [n for n in NUMBERS if obs.maximum is None or n <= obs.maximum]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

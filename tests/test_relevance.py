@@ -10,18 +10,11 @@ import pytest
 
 import expert
 from expert.case import Case
+from tests.strategies import all_values
 
-NUMBERS = [0, 0.5, 1, 5, 9.5, 10, 10.5, 30, 44, 45, 59, 60, 61, 64, 65, 66, 100, 120]
-
-
-def values_of(obs):
-    if obs.type == "bool":
-        return [True, False]
-    if obs.type == "enum":
-        return list(obs.values)
-    if obs.type == "set":
-        return [frozenset()] + [frozenset([v]) for v in obs.values] + [frozenset(obs.values)]
-    return [n for n in NUMBERS if obs.maximum is None or n <= obs.maximum]
+def _typed(obs, value):
+    """A case value as the engine holds it (a set answer is a frozenset)."""
+    return frozenset(value) if obs.type == "set" else value
 
 
 def check(chosen, rng, cases, fill):
@@ -32,15 +25,15 @@ def check(chosen, rng, cases, fill):
         answers = {}
         for obs in kb.observations.values():
             if rng.random() < fill:
-                answers[obs.id] = rng.choice(values_of(obs))
+                answers[obs.id] = _typed(obs, rng.choice(all_values(obs)))
         base = chosen.assess(Case(answers), engine=engine)
         unanswered = set(base.unanswered)
         decider = Decider(kb, answers)
         for obs in kb.observations.values():
             if obs.id in answers or not decider.applicable(obs):
                 continue
-            for value in values_of(obs):
-                changed = chosen.assess(Case({**answers, obs.id: value}), engine=engine)
+            for value in all_values(obs):
+                changed = chosen.assess(Case({**answers, obs.id: _typed(obs, value)}), engine=engine)
                 if changed.triage.level != base.triage.level:
                     assert obs.id in unanswered, (obs.id, value, answers, base.triage.level)
                     break
