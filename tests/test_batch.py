@@ -67,3 +67,16 @@ def test_ten_thousand_cases_with_two_jobs_keep_their_order(tmp_path):
             assert results[index] == engine.assess(json.loads(lines[index])).to_json(indent=None), index
     assert "10,000 cases:" in done.stderr and "1 errors (lines 1235)" in done.stderr
     assert "\r" not in done.stderr  # no progress display when stderr is not a terminal
+
+
+def test_a_progress_line_with_rate_and_eta_on_a_terminal(tmp_path):
+    import pexpect
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(generated_cases(400, seed=2)) + "\n")
+    child = pexpect.spawn(SPASM, ["batch", str(source), "-o", str(tmp_path / "out.jsonl")], encoding="utf-8",
+                          timeout=120, env={"NO_COLOR": "1", "PATH": ""})
+    child.expect(r"\r[\d,]+ cases · [\d,]+/s · +\d+% · ETA \d+:\d\d")
+    child.expect("400 cases: ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -241,6 +241,13 @@ def test_kb_graph_writes_dot(tmp_path):
     assert run("kb", "graph", "-o", str(tmp_path / "net.txt")).exit_code == 2
 
 
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz is not installed")
+def test_kb_graph_draws_svg_with_graphviz(tmp_path):
+    out = tmp_path / "net.svg"
+    assert run("kb", "graph", "-o", str(out)).exit_code == 0
+    assert "<svg" in out.read_text()
+
+
 def test_kb_graph_svg_needs_graphviz(tmp_path, monkeypatch):
     import shutil
     monkeypatch.setattr(shutil, "which", lambda name: None)

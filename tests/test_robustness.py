@@ -149,6 +149,10 @@ def replace_in(path: Path, old: str, new: str) -> None:
     (lambda d: replace_in(d / "red_flags.yaml", "{finding: cramp_like", "{finding: cramp_lik"),
      "unknown finding 'cramp_lik' (did you mean 'cramp_like'?)"),
     (lambda d: [p.unlink() for p in d.glob("*.yaml")], "no .yaml files"),
+    (lambda d: replace_in(d / "findings.yaml", "    label: Cramp or spasm of a muscle\n    when:\n      any:\n",
+                          "    label: Cramp or spasm of a muscle\n    when:\n      any:\n"
+                          "        - {finding: cramps_without_clear_trigger}\n"),
+     "findings refer to each other in a cycle"),
 ])
 def test_the_cli_explains_broken_knowledge_and_exits_2(tmp_path, breakage, expected):
     directory = tmp_path / "kb"
