@@ -74,10 +74,16 @@ def _describe_item(kb_, item_id: str) -> list[dict]:
                                                        (ref.target if isinstance(ref.target, tuple) else (ref.target,))
                                                        for ref in references_in(r.when))]
 
+    from expert.contract import CORE_CAUSES, CORE_OBSERVATIONS, TOP_LEVEL
+    core = {**CORE_OBSERVATIONS, **TOP_LEVEL}
     found = []
     if item_id in kb_.observations:
         obs = kb_.observations[item_id]
-        data = {"kind": "observation", "id": obs.id, "label": obs.label, "type": obs.type, "question": obs.question}
+        data = {"kind": "observation", "id": obs.id, "label": obs.label, "type": obs.type, "question": obs.question,
+                "contract": "core" if obs.id in core else "extension"}
+        added = [v for v in obs.values if obs.id in core and v not in core[obs.id][1]]
+        if added:
+            data["extension_values"] = added
         if obs.help:
             data["help"] = obs.help
         if obs.type in ("enum", "set"):
@@ -98,7 +104,8 @@ def _describe_item(kb_, item_id: str) -> list[dict]:
                       "reason": flag.reason, **rule_data(flag.rule), "used_by": used_by("red_flag", item_id)})
     if item_id in kb_.causes:
         cause = kb_.causes[item_id]
-        found.append({"kind": "cause", "id": item_id, "label": cause.label, "description": cause.description,
+        found.append({"kind": "cause", "id": item_id, "label": cause.label,
+                      "contract": "core" if item_id in CORE_CAUSES else "extension", "description": cause.description,
                       "sources": [c.source for c in cause.sources],
                       "for": [rule_data(r) for r in cause.supporting], "against": [rule_data(r) for r in cause.opposing],
                       "used_by": used_by("cause", item_id)})

@@ -15,6 +15,7 @@ from .conditions import suggest
 from .documents import Document
 from .errors import CaseError, UnknownIdError
 from .model import Choice
+from .relevance import questions_gated_by
 from .system import Expert, default_expert
 
 
@@ -122,11 +123,14 @@ class Consultation:
         obs = self.kb.observations[assessment.unanswered[0]]
         why = assessment.why(obs.id)
         triage = [r for r in why["rules"] if r["kind"] == "red_flag"]
+        gated = questions_gated_by(self.kb, assessment.case.answers, obs.id)
         if triage:
             reason = f"checks for a red flag: {triage[0]['label']} ({self.kb.red_flags[triage[0]['conclusion']].level})"
-        else:
+        elif why["rules"]:
             causes = sorted({r["label"] for r in why["rules"]})
             reason = "helps weigh possible causes: " + ", ".join(causes[:3]) + (", ..." if len(causes) > 3 else "")
+        else:
+            reason = "decides whether to ask: " + "; ".join(self.kb.observations[g].label for g in gated)
         case = assessment.case
         return Question(obs.id, obs.question, obs.help, obs.type, obs.choices, obs.unit, reason,
                         answered=len(case.answers) + len(case.skipped), remaining=len(assessment.unanswered))

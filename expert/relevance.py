@@ -99,20 +99,29 @@ def pending_rules(kb: KnowledgeBase, answers: Mapping[str, object], level: str,
     return result
 
 
+def questions_gated_by(kb: KnowledgeBase, answers: Mapping[str, object], observation: str) -> list[str]:
+    """Unanswered observations whose ask_when is still undecided and depends on ``observation``."""
+    decider = Decider(kb, answers)
+    return [o.id for o in kb.observations.values()
+            if o.id not in answers and o.ask_when is not None and decider.truth(o.ask_when) is Truth.UNKNOWN
+            and observation in decider.open_observations(o.ask_when)]
+
+
 def ranked_questions(kb: KnowledgeBase, answers: Mapping[str, object], pending: list[Pending]) -> list[str]:
     """Unanswered observations that matter, most important first.
 
     Questions that could raise the triage come first, the most urgent level first; then those
-    used by the most undecided rules; then the vocabulary's own order. A question whose
+    that could move the causes' scores most (the certainty factors of the undecided evidence
+    they feed, added up); then the vocabulary's own order. A question whose
     ``ask_when`` is still undecided waits for the questions that decide it, which take over its
     priority (so "where is it?" comes before a chest-pain question that only applies to some sites).
     """
     decider = Decider(kb, answers)
     best: dict[str, int] = {}
-    uses: dict[str, int] = {}
+    uses: dict[str, float] = {}
     for item in pending:
         for obs in item.observations:
-            uses[obs] = uses.get(obs, 0) + 1
+            uses[obs] = uses.get(obs, 0) + (abs(item.rule.cf) if item.effect == "cause" else 1.0)
             if item.effect == "triage":
                 best[obs] = max(best.get(obs, -1), urgency(item.level or "self_care"))
     waiting: set[str] = set()

@@ -226,6 +226,11 @@ def test_kb_show(tmp_path):
     assert {item["kind"] for item in both} == {"observation", "cause"}
     rule = json.loads(run("kb", "show", "red_flag.convulsion", "-f", "json").output)
     assert rule["kind"] == "red flag rule" and rule["concludes"] == "convulsion"
+    conditions = json.loads(run("kb", "show", "conditions", "-f", "json").output)
+    assert conditions["contract"] == "core" and "heart_disease" in conditions["extension_values"]
+    assert "diabetes" not in conditions["extension_values"]
+    assert json.loads(run("kb", "show", "chest_pain", "-f", "json").output)[0]["contract"] == "extension"
+    assert json.loads(run("kb", "show", "seizure", "-f", "json").output)["contract"] == "extension"
     missing = run("kb", "show", "dehydratoin")
     assert missing.exit_code == 2 and "did you mean 'dehydration'" in missing.output
 

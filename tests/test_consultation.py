@@ -123,3 +123,16 @@ def test_the_default_expert_is_built_once():
     assert expert.default_expert() is expert.default_expert()
     consultation = expert.Consultation(age=30)
     assert consultation.next_question().id == "movement"
+
+
+def test_a_question_asked_only_to_decide_another_says_so(small):
+    consultation = small.consultation()
+    consultation.answer("movement", "cramp")
+    question = consultation.next_question()
+    assert question.id == "dizzy" and question.reason == "decides whether to ask: Fainted"
+    consultation.answer("dizzy", True)
+    question = consultation.next_question()
+    assert question.id == "fainted" and question.reason == "checks for a red flag: Fainted (emergency)"
+    consultation.undo()
+    consultation.answer("dizzy", False)
+    assert "fainted" not in consultation.assessment().unanswered
