@@ -17,9 +17,8 @@ VERSION = "0.1.0"  # kept equal to expert.__version__ by tests/test_cli.py
 class Settings:
     """Options shared by every command, and the expert they select (loaded on first use)."""
 
-    def __init__(self, knowledge: str | None, color: bool | None):
+    def __init__(self, knowledge: str | None):
         self.knowledge = knowledge
-        self.color = color
         self._expert = None
 
     @property
@@ -58,7 +57,7 @@ def cli(ctx: click.Context, knowledge: str | None) -> None:
       spasm assess case.json --format html -o report.html
       spasm kb show dehydration
     """
-    ctx.obj = Settings(knowledge, None)
+    ctx.obj = Settings(knowledge)
 
 
 def _register() -> None:

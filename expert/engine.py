@@ -3,14 +3,16 @@
 Layers fire in salience order: derived findings (deepest last), then red flags and cause
 evidence, then one aggregation step (cause scores and triage), then advice and tests. Within a
 layer rules only add facts, so the result does not depend on the order Experta picks.
+
+Two parts of Experta are replaced here: the Rete matcher (same results, far less work per
+fact) and the conflict-resolution strategy (which could let a withdrawn activation fire).
 """
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Mapping
-
-import bisect
 
 from ._experta import (ChildNode, DepthStrategy, Fact, FeatureCheck, FeatureTesterNode, InitialFact,
                        KnowledgeEngine, L, ReteMatcher, Rule, TypeCheck)
@@ -40,9 +42,6 @@ class Run:
 
     firings: tuple[Firing, ...]
     facts: tuple[Fact, ...]
-
-    def of_kind(self, kind: type) -> list[Fact]:
-        return [f for f in self.facts if type(f) is kind]
 
 
 class _Router:

@@ -12,8 +12,6 @@ from .conditions import Condition
 #: The triage levels of the contract, most urgent first.
 TRIAGE_LEVELS = ("emergency", "urgent", "routine", "self_care")
 OBSERVATION_TYPES = ("bool", "enum", "set", "number")
-#: Rule kinds, in the order the engine fires their layers.
-RULE_KINDS = ("finding", "red_flag", "evidence", "advice", "test")
 
 
 def urgency(level: str) -> int:
