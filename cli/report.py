@@ -15,6 +15,15 @@ from typing import Any
 import click
 
 WIDTH = 80
+#: The sections after the banner and the answers, in reading order: (HTML id, title, Report field).
+SECTIONS = (
+    ("red-flags", "Red flags", "red_flags"),
+    ("causes", "Possible causes (most likely first)", "causes"),
+    ("advice", "What to do", "advice"),
+    ("clinician", "For the clinician (information, not a prescription)", "clinician"),
+    ("tests", "Tests a clinician may consider", "tests"),
+    ("unanswered", "Questions that could change this result", "unanswered"),
+)
 LEVEL_COLORS = {"emergency": "red", "urgent": "yellow", "routine": "cyan", "self_care": "green"}
 MAX_UNANSWERED = 8
 
@@ -137,20 +146,21 @@ def render_text(report: Report, color: bool = False) -> str:
     else:
         lines += _wrap("No red flag was found in the answers given.", "")
 
-    def section(title: str, items: list[Item], bullet: str = "- ", numbered: bool = False) -> None:
+    def section(part: str, title: str, items: list[Item]) -> None:
         if not items:
             return
         lines.extend(["", style(title, bold=True)])
+        bullet = "! " if part == "red_flags" else "- "
         for item in items:
-            head = item.title if numbered else bullet + item.title
-            if item.tag and title.startswith("Red flags"):
+            head = item.title if part == "causes" else bullet + item.title
+            if item.tag and part == "red_flags":
                 head = f"{bullet}[{item.tag}] {item.title}"
-            elif item.tag and title.startswith("Possible causes"):
+            elif item.tag and part == "causes":
                 head = f"{item.title}  (score {item.tag})"
             lines.extend(_wrap(head, "  ", "    "))
             for detail in item.detail:
                 lines.extend(_wrap(detail, "      ", "        " if detail.startswith(("for ", "against ")) else None))
-            if item.refs and not title.startswith("Questions"):
+            if item.refs and part != "unanswered":
                 lines.extend(style(line, dim=True) for line in _wrap(f"[{item.refs}]", "      ", "        "))
 
     if report.answers:
@@ -158,12 +168,8 @@ def render_text(report: Report, color: bool = False) -> str:
         width = min(32, max(len(label) for label, _ in report.answers))
         for label, value in report.answers:
             lines.extend(_wrap(f"{label:<{width}}  {value}", "  ", "  " + " " * (width + 2)))
-    section("Red flags", report.red_flags, "! ")
-    section("Possible causes (most likely first)", report.causes, numbered=True)
-    section("What to do", report.advice)
-    section("For the clinician (information, not a prescription)", report.clinician)
-    section("Tests a clinician may consider", report.tests)
-    section("Questions that could change this result", report.unanswered)
+    for _, title, part in SECTIONS:
+        section(part, title, getattr(report, part))
     if report.explanations:
         lines.extend(["", style("How each conclusion was reached", bold=True)])
         for tree in report.explanations.values():
@@ -233,32 +239,29 @@ def render_markdown(report: Report) -> str:
     out.append(("Raised by: " + "; ".join(report.raised_by)) if report.raised_by
                else "No red flag was found in the answers given.")
 
-    def section(title: str, items: list[Item], numbered: bool = False) -> None:
+    def section(part: str, title: str, items: list[Item]) -> None:
         if not items:
             return
         out.extend(["", f"## {title}", ""])
+        numbered = part == "causes"
         for n, item in enumerate(items, 1):
             text = item.title.split(". ", 1)[1] if numbered and ". " in item.title else item.title
             lead = f"{n}." if numbered else "-"
-            if item.tag and title == "Red flags":
+            if item.tag and part == "red_flags":
                 text = f"**{item.tag}**: {text}"
             if item.tag and numbered:
                 text += f" (score {item.tag})"
             out.append(f"{lead} {text}")
             for detail in item.detail:
                 out.append(f"   - {detail}")
-            if item.refs and title != "Questions that could change this result":
+            if item.refs and part != "unanswered":
                 out.append(f"   - _{item.refs}_")
 
     if report.answers:
         out.extend(["", "## Answers", "", "| Question | Answer |", "|---|---|"])
         out += [f"| {label} | {value} |" for label, value in report.answers]
-    section("Red flags", report.red_flags)
-    section("Possible causes", report.causes, numbered=True)
-    section("What to do", report.advice)
-    section("For the clinician (information, not a prescription)", report.clinician)
-    section("Tests a clinician may consider", report.tests)
-    section("Questions that could change this result", report.unanswered)
+    for _, title, part in SECTIONS:
+        section(part, title, getattr(report, part))
     if report.explanations:
         out.extend(["", "## How each conclusion was reached", "", "```"])
         for tree in report.explanations.values():
@@ -319,12 +322,8 @@ def render_html(report: Report) -> str:
     parts.append('<section id="answers"><h2>Answers</h2><table>')
     parts += [f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>" for label, value in report.answers]
     parts.append("</table></section>")
-    section("red-flags", "Red flags", report.red_flags)
-    section("causes", "Possible causes (most likely first)", report.causes, ordered=True)
-    section("advice", "What to do", report.advice)
-    section("clinician", "For the clinician (information, not a prescription)", report.clinician)
-    section("tests", "Tests a clinician may consider", report.tests)
-    section("unanswered", "Questions that could change this result", report.unanswered)
+    for section_id, title, part in SECTIONS:
+        section(section_id, title, getattr(report, part), ordered=part == "causes")
     if report.explanations:
         parts.append('<section id="explanations"><h2>How each conclusion was reached</h2><pre>')
         for tree in report.explanations.values():
