@@ -83,6 +83,15 @@ def test_every_core_observation_exists_with_the_contracts_type_and_values(kb, ob
         assert list(observation.values[:len(values)]) == list(values), "added values come after the contract's"
 
 
+def test_numbers_accept_what_the_contract_accepts(kb):
+    """The contract bounds age to 0..120 and every other number only by being non-negative."""
+    assert (kb.observations["age"].minimum, kb.observations["age"].maximum) == (0, 120)
+    for obs in kb.observations.values():
+        if obs.type == "number" and obs.id != "age":
+            assert obs.minimum == 0 and obs.maximum is None, obs.id
+    assert expert.assess({"answers": {"episode_minutes": 50_000}}).triage.level in TRIAGE
+
+
 def test_age_and_sex_are_top_level():
     case = expert.assess({"age": 40, "sex": "female", "answers": {}})
     assert case.triage.level == "self_care"
