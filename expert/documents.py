@@ -190,6 +190,8 @@ def read_file(path: str | os.PathLike, error: type[InputError] = InputError) -> 
         raise error(Problem("is a directory, not a file", file=name)) from None
     except OSError as exc:
         raise error(Problem(f"cannot read file: {exc.strerror}", file=name)) from None
+    except ValueError:  # e.g. a NUL byte in the name
+        raise error(Problem("not a valid file name", file=repr(name))) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

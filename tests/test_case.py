@@ -103,6 +103,10 @@ def test_malformed_json_names_the_line(small, tmp_path):
     assert found[0].message.startswith("JSON syntax error") and found[0].line == 3
 
 
+def test_a_path_that_cannot_be_a_file_name_is_a_case_error(small):
+    assert problems(small, "\x00")[0].message == "not a valid file name"
+
+
 def test_missing_file_and_directory_and_binary(small, tmp_path):
     assert problems(small, tmp_path / "nope.yaml")[0].message == "file not found"
     assert "directory" in problems(small, tmp_path)[0].message
