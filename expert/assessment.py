@@ -15,7 +15,7 @@ from .case import Case, output_value
 from .engine import Run
 from .facts import CauseScore, Finding, Obs, Triage
 from .model import KnowledgeBase, urgency
-from .relevance import pending_rules, ranked_questions
+from .relevance import Decider, pending_rules, ranked_questions
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ class Assessment:
         self.causes = self._causes(fired)
         self.advice = [self._action(a) for a in kb.advice.values() if a.rule.id in fired]
         self.tests = [self._action(t) for t in kb.tests.values() if t.rule.id in fired]
-        pending = pending_rules(kb, case.answers, self.triage.level, case.skipped)
-        self.unanswered = ranked_questions(kb, case.answers, pending)
+        decider = Decider(kb, case.answers)  # one per case: each condition is decided once
+        self.unanswered = ranked_questions(decider, pending_rules(decider, self.triage.level, case.skipped))
 
     @property
     def knowledge_version(self) -> str:

@@ -15,7 +15,7 @@ from .conditions import suggest
 from .documents import Document
 from .errors import CaseError, UnknownIdError
 from .model import Choice
-from .relevance import questions_gated_by
+from .relevance import Decider, questions_gated_by
 from .system import Expert, default_expert
 
 
@@ -123,7 +123,7 @@ class Consultation:
         obs = self.kb.observations[assessment.unanswered[0]]
         why = assessment.why(obs.id)
         triage = [r for r in why["rules"] if r["kind"] == "red_flag"]
-        gated = questions_gated_by(self.kb, assessment.case.answers, obs.id)
+        gated = questions_gated_by(Decider(self.kb, assessment.case.answers), obs.id)
         if triage:
             reason = f"checks for a red flag: {triage[0]['label']} ({self.kb.red_flags[triage[0]['conclusion']].level})"
         elif why["rules"]:

@@ -15,7 +15,7 @@ from .engine import AGGREGATE_RULE, Firing
 from .errors import UnknownIdError
 from .facts import CauseScore, Finding, Obs, RedFlag, Triage
 from .model import KnowledgeBase, RuleDef
-from .relevance import pending_rules
+from .relevance import Decider, pending_rules
 
 if TYPE_CHECKING:  # pragma: no cover
     from .assessment import Assessment
@@ -234,7 +234,7 @@ class Explainer:
             from .conditions import suggest
             raise UnknownIdError(f"unknown observation {observation!r}; " + suggest(observation, list(self.kb.observations)))
         obs = self.kb.observations[observation]
-        pending = pending_rules(self.kb, self.a.case.answers, self.a.triage.level, self.a.case.skipped)
+        pending = pending_rules(Decider(self.kb, self.a.case.answers), self.a.triage.level, self.a.case.skipped)
         uses = []
         for item in pending:
             if observation not in item.observations:

@@ -76,10 +76,9 @@ class Decider:
         return obs.ask_when is None or self.truth(obs.ask_when) is not Truth.FALSE
 
 
-def pending_rules(kb: KnowledgeBase, answers: Mapping[str, object], level: str,
-                  skipped: frozenset[str] = frozenset()) -> list[Pending]:
-    """Rules an answer could still change, given the answers and the current triage ``level``."""
-    decider = Decider(kb, answers)
+def pending_rules(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> list[Pending]:
+    """Rules an answer could still change, given the decider's answers and the current triage ``level``."""
+    kb = decider.kb
     result: list[Pending] = []
 
     def add(rule: RuleDef, effect: str, rule_level: str | None = None) -> None:
@@ -99,15 +98,14 @@ def pending_rules(kb: KnowledgeBase, answers: Mapping[str, object], level: str,
     return result
 
 
-def questions_gated_by(kb: KnowledgeBase, answers: Mapping[str, object], observation: str) -> list[str]:
+def questions_gated_by(decider: Decider, observation: str) -> list[str]:
     """Unanswered observations whose ask_when is still undecided and depends on ``observation``."""
-    decider = Decider(kb, answers)
-    return [o.id for o in kb.observations.values()
-            if o.id not in answers and o.ask_when is not None and decider.truth(o.ask_when) is Truth.UNKNOWN
+    return [o.id for o in decider.kb.observations.values()
+            if o.id not in decider.answers and o.ask_when is not None and decider.truth(o.ask_when) is Truth.UNKNOWN
             and observation in decider.open_observations(o.ask_when)]
 
 
-def ranked_questions(kb: KnowledgeBase, answers: Mapping[str, object], pending: list[Pending]) -> list[str]:
+def ranked_questions(decider: Decider, pending: list[Pending]) -> list[str]:
     """Unanswered observations that matter, most important first.
 
     Questions that could raise the triage come first, the most urgent level first; then those
@@ -116,7 +114,7 @@ def ranked_questions(kb: KnowledgeBase, answers: Mapping[str, object], pending: 
     ``ask_when`` is still undecided waits for the questions that decide it, which take over its
     priority (so "where is it?" comes before a chest-pain question that only applies to some sites).
     """
-    decider = Decider(kb, answers)
+    kb = decider.kb
     best: dict[str, int] = {}
     uses: dict[str, float] = {}
     for item in pending:
