@@ -27,12 +27,11 @@ def conclusion_kind(kb: KnowledgeBase, item_id: str) -> str:
     """The kind of conclusion ``item_id`` names; ``triage`` names the triage itself."""
     if item_id == "triage":
         return "triage"
-    for kind, table in (("finding", kb.findings), ("red_flag", kb.red_flags), ("cause", kb.causes),
-                        ("advice", kb.advice), ("test", kb.tests)):
-        if item_id in table:
+    for kind in CONCLUSION_KINDS:
+        if item_id in kb.conclusions(kind):
             return kind
     from .conditions import suggest
-    known = [*kb.findings, *kb.red_flags, *kb.causes, *kb.advice, *kb.tests]
+    known = [item for kind in CONCLUSION_KINDS for item in kb.conclusions(kind)]
     raise UnknownIdError(f"{item_id!r} is not a finding, red flag, cause, advice or test of the knowledge base; "
                          + suggest(item_id, known))
 
@@ -44,8 +43,7 @@ def _sources(rule: RuleDef) -> list[str]:
 def _rules_for(kb: KnowledgeBase, kind: str, item_id: str) -> list[RuleDef]:
     if kind == "cause":
         return list(kb.causes[item_id].evidence)
-    table = {"finding": kb.findings, "red_flag": kb.red_flags, "advice": kb.advice, "test": kb.tests}[kind]
-    return [table[item_id].rule]
+    return [kb.conclusions(kind)[item_id].rule]
 
 
 def _not_reported(condition: Condition, answers: dict) -> list[str]:
@@ -132,9 +130,7 @@ class Explainer:
         """Where a conclusion stands in the knowledge base: kinds in layer order, then file order."""
         if node["kind"] == "triage":
             return (len(CONCLUSION_KINDS), 0)
-        table = {"finding": self.kb.findings, "red_flag": self.kb.red_flags, "cause": self.kb.causes,
-                 "advice": self.kb.advice, "test": self.kb.tests}[node["kind"]]
-        return (CONCLUSION_KINDS.index(node["kind"]), list(table).index(node["id"]))
+        return (CONCLUSION_KINDS.index(node["kind"]), list(self.kb.conclusions(node["kind"])).index(node["id"]))
 
     def _fact_node(self, fact) -> dict | None:
         if type(fact) is Finding:

@@ -182,6 +182,11 @@ class KnowledgeBase:
         for action in (*self.advice.values(), *self.tests.values()):
             yield action.rule
 
+    def conclusions(self, kind: str) -> dict:
+        """The findings, red flags, causes, advice or tests, by kind (``finding``, ``red_flag``, ...)."""
+        return {"finding": self.findings, "red_flag": self.red_flags, "cause": self.causes,
+                "advice": self.advice, "test": self.tests}[kind]
+
     def item(self, item_id: str) -> Item | None:
         """The observation, finding, cause, red flag, advice, test or source with this id."""
         for table in (self.observations, self.findings, self.causes, self.red_flags, self.advice,
