@@ -76,10 +76,12 @@ def build(assessment, explain: bool = False) -> Report:
     kb = assessment.kb
     obs = kb.observations
 
+    def answers_text(support) -> str:
+        return "; ".join(f"{obs[i].label}: {value_text(obs[i], v)}" for i, v in support.facts)
+
     def facts_text(support) -> str:
-        words = [f"{obs[i].label}: {value_text(obs[i], v)}" for i, v in support.facts]
-        words += [kb.findings[f].label for f in support.findings]
-        return "; ".join(words) if words else "nothing reported against it"
+        words = [answers_text(support)] + [kb.findings[f].label for f in support.findings]
+        return "; ".join(filter(None, words)) or "nothing reported against it"
 
     def refs(support) -> str:
         return f"{support.rule} · {', '.join(support.sources)}"
@@ -91,7 +93,7 @@ def build(assessment, explain: bool = False) -> Report:
         rule = kb.rules[support.rule]
         polarity = "for" if support.cf > 0 else "against"
         what = rule.label or "; ".join(kb.findings[f].label for f in support.findings[-1:])
-        answers = "; ".join(f"{obs[i].label}: {value_text(obs[i], v)}" for i, v in support.facts)
+        answers = answers_text(support)
         if what and answers:
             return f"{polarity} ({support.cf:+g}): {what}, from {answers}"
         return f"{polarity} ({support.cf:+g}): {what or answers or 'nothing reported'}"
