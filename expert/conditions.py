@@ -47,6 +47,12 @@ class Condition:
     def children(self) -> Sequence["Condition"]:
         return ()
 
+    def nodes(self) -> Iterator["Condition"]:
+        """This condition and every condition inside it."""
+        yield self
+        for kid in self.children():
+            yield from kid.nodes()
+
     def leaves(self) -> Iterator["Condition"]:
         kids = self.children()
         if not kids:

@@ -275,7 +275,7 @@ class _Loader:
             if len(self.problems) == before:  # pragma: no cover - the parser always says why
                 self.read.fail(doc, path, "invalid condition")
             return None
-        if kind not in ("advice", "test") and any(isinstance(node, conditions.Unless) for node in _nodes(parsed)):
+        if kind not in ("advice", "test") and any(isinstance(node, conditions.Unless) for node in parsed.nodes()):
             self.read.fail(doc, path, f"unless is for advice and tests; a {kind.replace('_', ' ')} rule uses not",
                            "not needs answers that rule the condition out, so conclusions never vanish "
                            "as more answers arrive")
@@ -429,12 +429,6 @@ class _Loader:
         for finding_id in uses:
             if finding_id not in state:
                 visit(finding_id, [finding_id])
-
-
-def _nodes(condition: Condition):
-    yield condition
-    for child in condition.children():
-        yield from _nodes(child)
 
 
 def load(directory: str | os.PathLike | None = None) -> KnowledgeBase:
