@@ -26,39 +26,23 @@ from .model import KnowledgeBase, RuleDef
 
 
 class LeafTest:
-    """A predicate for Experta's ``P`` that applies the condition leaf's own test.
+    """A predicate for Experta's ``P``: the leaf's own test holds (or, for a negated leaf, fails).
 
     Experta may test a pattern's ``value`` before its ``id``, so the predicate can meet another
     observation's value (a word where a number is expected): that is simply no match.
     """
 
-    def __init__(self, leaf: Is):
-        self.leaf = leaf
+    def __init__(self, leaf: Is, holds: bool = True):
+        self.leaf, self.holds = leaf, holds
 
     def __call__(self, value: object) -> bool:
         try:
-            return self.leaf.holds(value)
+            return self.leaf.holds(value) == self.holds
         except TypeError:
             return False
 
     def __repr__(self) -> str:
-        return describe(self.leaf)
-
-
-class FailTest:
-    """A predicate for a negated leaf: the answer is there and fails the leaf's test."""
-
-    def __init__(self, leaf: Is):
-        self.leaf = leaf
-
-    def __call__(self, value: object) -> bool:
-        try:
-            return not self.leaf.holds(value)
-        except TypeError:
-            return False
-
-    def __repr__(self) -> str:
-        return f"not ({describe(self.leaf)})"
+        return describe(self.leaf) if self.holds else f"not ({describe(self.leaf)})"
 
 
 class MinScore:
@@ -140,7 +124,7 @@ class _Patterns:
         if isinstance(condition, Unless):
             return NOT(self.build(condition.item, bound=False))
         if isinstance(condition, Fails):
-            value = P(FailTest(condition.test))
+            value = P(LeafTest(condition.test, holds=False))
             return self.bind(Obs(id=condition.test.observation, value=value), bound)
         if isinstance(condition, Count):
             parts = [self.build(c, bound) for c in condition.items]
