@@ -14,11 +14,9 @@ FORMATS = ("text", "markdown", "json", "html")
 def read_case(settings, path: str):
     """Validate a case from a file path, or from stdin when ``path`` is ``-``."""
     if path == "-":
-        from expert.case import parse_case
         from expert.documents import parse_text
         from expert.errors import CaseError
-        document = parse_text(sys.stdin.read(), "<stdin>", CaseError)
-        return parse_case(document, settings.expert.kb)
+        return settings.expert.case(parse_text(sys.stdin.read(), "<stdin>", CaseError))
     return settings.expert.case(path)
 
 
