@@ -1,6 +1,6 @@
 """The ``spasm`` command group, its global options and its exit codes.
 
-Exit codes (CONTRACT.md section 5): 0 success, 1 internal error (a bug), 2 bad input or usage.
+Exit codes (docs/contract.md section 5): 0 success, 1 internal error (a bug), 2 bad input or usage.
 Commands import the engine only when they run, so ``spasm --help`` starts quickly.
 """
 from __future__ import annotations
@@ -10,8 +10,9 @@ import sys
 
 import click
 
+from expert import __version__
+
 ISSUES_HINT = "This is a bug in Spasm Expert; please report it with the command you ran and the input."
-VERSION = "0.1.0"  # kept equal to expert.__version__ by tests/test_cli.py
 
 
 class Settings:
@@ -39,7 +40,7 @@ def use_color(stream=None) -> bool:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(VERSION, "-V", "--version", prog_name="spasm")
+@click.version_option(__version__, "-V", "--version", prog_name="spasm")
 @click.option("--knowledge", metavar="DIR", envvar="SPASM_KNOWLEDGE",
               type=click.Path(file_okay=False), help="Use the knowledge base in DIR instead of the shipped one.")
 @click.pass_context

@@ -12,7 +12,7 @@ from .output import emit
 @click.argument("which", type=click.Choice(("case", "assessment")))
 @click.pass_obj
 def schema(settings, which: str) -> None:
-    """Print the JSON Schema of a case or of an assessment (CONTRACT.md sections 1 and 4).
+    """Print the JSON Schema of a case or of an assessment (docs/contract.md sections 1 and 4).
 
     \b
     Examples:

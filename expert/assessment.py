@@ -1,7 +1,7 @@
 """The result of assessing a case: triage, red flags, ranked causes, advice and tests, each traced.
 
 An :class:`Assessment` is built from one engine run. ``to_dict()`` is exactly the contract's JSON
-(CONTRACT.md section 4) plus a few documented extra fields; ``how``, ``why_not`` and ``why``
+(docs/contract.md section 4) plus a few documented extra fields; ``how``, ``why_not`` and ``why``
 explain it. Everything is ordered by fixed keys, so the same case gives byte-identical JSON.
 """
 from __future__ import annotations
@@ -172,7 +172,7 @@ class Assessment:
 
     # ------------------------------------------------------------------------------ output
     def to_dict(self, explain: bool = False) -> dict:
-        """The contract's assessment (CONTRACT.md section 4); ``explain`` adds derivation trees."""
+        """The contract's assessment (docs/contract.md section 4); ``explain`` adds derivation trees."""
         data: dict[str, Any] = {
             "triage": self.triage.to_dict(),
             "red_flags": [f.to_dict() for f in self.red_flags],

@@ -1,6 +1,6 @@
 """Cases: the answers about one person, checked against the knowledge base's vocabulary.
 
-A case arrives as a mapping (from JSON, YAML or Python) in the format of CONTRACT.md section 1.
+A case arrives as a mapping (from JSON, YAML or Python) in the format of docs/contract.md section 1.
 Validation collects every problem, naming the field, the bad value and what is allowed.
 """
 from __future__ import annotations

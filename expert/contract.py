@@ -1,4 +1,4 @@
-"""The fixed part of the public contract (CONTRACT.md), as data the knowledge is checked against."""
+"""The fixed part of the public contract (docs/contract.md), as data the knowledge is checked against."""
 from __future__ import annotations
 
 from .model import TRIAGE_LEVELS

@@ -33,7 +33,7 @@ GENERAL_SOURCE = "general"
 
 def default_directory() -> FsPath:
     """The knowledge base shipped with the package."""
-    import knowledge
+    from . import knowledge
     return FsPath(knowledge.__file__).parent
 
 

@@ -26,7 +26,7 @@ def _answer_schema(obs: Observation) -> dict:
 
 
 def case_schema(kb: KnowledgeBase) -> dict:
-    """The case format of CONTRACT.md section 1, with this knowledge base's vocabulary."""
+    """The case format of docs/contract.md section 1, with this knowledge base's vocabulary."""
     top = {o.id: _answer_schema(o) for o in kb.observations.values() if o.top_level}
     answers = {o.id: _answer_schema(o) for o in kb.observations.values() if not o.top_level}
     return {
@@ -47,7 +47,7 @@ _SUPPORT = {"type": "object", "required": ["rule", "facts", "sources"],
 
 
 def assessment_schema() -> dict:
-    """The assessment of CONTRACT.md section 4 (required fields) plus this implementation's extras."""
+    """The assessment of docs/contract.md section 4 (required fields) plus this implementation's extras."""
     action = {"type": "object", "required": ["id", "text", "rule", "sources"],
               "properties": {"id": {"type": "string"}, "text": {"type": "string"}, "rule": {"type": "string"},
                              "sources": _STRINGS, "audience": {"enum": ["person", "clinician"]}, "facts": _FACTS}}

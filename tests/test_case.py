@@ -1,4 +1,4 @@
-"""Case validation (CONTRACT.md section 1): every bad field is named with what is allowed."""
+"""Case validation (docs/contract.md section 1): every bad field is named with what is allowed."""
 import json
 
 import pytest

@@ -9,8 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 import expert
-from cli import main as cli_main
-from cli.main import cli, main, use_color
+from expert.cli.main import cli, main, use_color
 from expert.schema import assessment_schema
 from tests.conftest import SMALL_KB
 
@@ -44,7 +43,6 @@ def case_file(tmp_path):
 def test_version_matches_the_package():
     result = run("--version")
     assert result.exit_code == 0 and result.output.strip() == f"spasm, version {expert.__version__}"
-    assert cli_main.VERSION == expert.__version__
 
 
 @pytest.mark.parametrize("command", [[], ["assess"], ["explain"], ["consult"], ["batch"], ["kb"], ["kb", "lint"],
@@ -119,7 +117,7 @@ def test_html_report_is_self_contained_and_has_each_section(case_file, tmp_path)
 
 
 def test_html_escapes_what_it_prints(tmp_path):
-    from cli.report import Report, render_html
+    from expert.cli.report import Report, render_html
     report = Report("routine", "Routine", "Book <b>now</b>", ["<script>x</script>"], [("A&B", "<i>")], [], [], [], [],
                     [], [], [], "d", "v")
     page = render_html(report)

@@ -90,7 +90,7 @@ def test_bad_answers_are_explained_and_asked_again(tmp_path):
 
 
 def test_parse_answer_short_forms():
-    from cli.consult import Answer, parse_answer
+    from expert.cli.consult import Answer, parse_answer
     from expert.consultation import Question
     from expert.model import Choice
     sites = Question("sites", "", "", "set", (Choice("calf", ""), Choice("thigh", ""), Choice("foot", "")),
