@@ -36,7 +36,7 @@ def assess(settings, case: str, fmt: str, explain: bool, output: str | None) -> 
       spasm assess case.json --format json --explain
       cat case.yaml | spasm assess - --format markdown -o report.md
     """
-    from .main import use_color
+    from .output import use_color
     from .report import render
     assessment = settings.expert.assess(read_case(settings, case))
     color = fmt == "text" and not output and use_color()
@@ -65,17 +65,18 @@ def explain(settings, case: str, how: str | None, why_not: str | None, why: str 
         raise click.UsageError("give exactly one of --how ID, --why-not ID or --why OBSERVATION")
     assessment = settings.expert.assess(read_case(settings, case))
     if how is not None:
-        answer = assessment.how(how)
-        if answer is None:
+        tree = assessment.how(how)
+        if tree is None:
             text = f"{how} was not concluded for this case; try --why-not {how}\n"
             emit(json.dumps({"id": how, "concluded": False}) + "\n" if fmt == "json" else text, None)
             return
+        answer = tree.to_dict()
         lines = tree_lines(answer)
     elif why_not is not None:
-        answer = assessment.why_not(why_not)
+        answer = assessment.why_not(why_not).to_dict()
         lines = why_not_lines(answer)
     else:
-        answer = assessment.why(why)
+        answer = assessment.why(why).to_dict()
         lines = [f"{answer['question']} ({why}): {answer['summary']}"]
         lines += [f"  {r['rule']}: {r['effect']} when {r['condition']}" for r in answer["rules"]]
     emit(json.dumps(answer, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else "\n".join(lines) + "\n", None)

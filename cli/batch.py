@@ -8,9 +8,7 @@ from collections import Counter
 
 import click
 
-from .main import use_color
-
-LEVELS = ("emergency", "urgent", "routine", "self_care")
+from .output import use_color
 
 
 class Progress:
@@ -95,7 +93,8 @@ def batch(settings, source: str, output: str, jobs: int, explain: bool, progress
         if stream is not sys.stdin.buffer:
             stream.close()
     total = sum(counts.values()) + len(errors)
-    summary = f"{total:,} cases: " + ", ".join(f"{counts[level]:,} {level}" for level in LEVELS)
+    levels = settings.expert.kb.triage_levels
+    summary = f"{total:,} cases: " + ", ".join(f"{counts[level]:,} {level}" for level in levels)
     summary += f"; {len(errors):,} errors" + (f" (lines {', '.join(map(str, errors[:10]))}"
                                                f"{', ...' if len(errors) > 10 else ''})" if errors else "")
     click.echo(click.style(summary, bold=True) if use_color(sys.stderr) else summary, err=True)

@@ -17,6 +17,14 @@ COMMANDS = {"?": "why", "why": "why", "back": "back", "undo": "back", "skip": "s
             "h": "help"}
 
 
+def complete_values(observation: str):
+    """Shell completion of an option from the values the knowledge base allows for ``observation``."""
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+        values = ctx.find_root().obj.expert.kb.observations[observation].values
+        return [value for value in values if value.startswith(incomplete)]
+    return complete
+
+
 class Answer(ValueError):
     """A typed answer that cannot be read; the message says what is allowed."""
 
@@ -86,17 +94,16 @@ class Interview:
         session.save(self.path, self.c, finished)
 
     def alert_new_red_flags(self) -> None:
-        """Show an emergency or urgent red flag the moment it is found, before any other question."""
+        """Show a red flag of a level that interrupts (emergency, urgent) the moment it is found."""
         for flag in self.c.assessment().red_flags:
             if flag.id in self.alerted:
                 continue
             self.alerted.add(flag.id)
-            if flag.level in ("emergency", "urgent"):
-                meaning = self.c.kb.triage_levels[flag.level].meaning
-                colour = "red" if flag.level == "emergency" else "yellow"
+            level = self.c.kb.triage_levels[flag.level]
+            if level.interrupts:
                 click.echo()
-                self.say(f"!!! {flag.level.upper()}: {flag.label}", bold=True, fg=colour)
-                self.say(f"{meaning} {flag.reason}", indent="    ", fg=colour)
+                self.say(f"!!! {level.label.upper()}: {flag.label}", bold=True, fg=level.terminal_colour)
+                self.say(f"{level.meaning} {flag.reason}", indent="    ", fg=level.terminal_colour)
                 click.echo()
 
     def show_question(self, question) -> None:
@@ -119,10 +126,10 @@ class Interview:
         self.say(f"Why: {question.reason}.", indent="  ")
         if question.help:
             self.say(question.help, indent="  ")
-        for rule in answer["rules"][:6]:
-            self.say(f"- {rule['effect']}: {rule['label']} ({rule['rule']})", indent="  ")
-        if len(answer["rules"]) > 6:
-            self.say(f"- and {len(answer['rules']) - 6} more rules", indent="  ")
+        for rule in answer.rules[:6]:
+            self.say(f"- {rule.effect}: {rule.label} ({rule.rule})", indent="  ")
+        if len(answer.rules) > 6:
+            self.say(f"- and {len(answer.rules) - 6} more rules", indent="  ")
 
     def run(self) -> str:
         """Interview until nothing more matters, 'done' or 'quit'; returns how it ended."""
@@ -171,7 +178,8 @@ class Interview:
 @click.option("--session", "session_file", metavar="FILE", type=click.Path(dir_okay=False),
               help="Save answers to FILE (default: spasm-consult-DATE-TIME.session.json here).")
 @click.option("--age", type=float, help="The person's age in years, if already known.")
-@click.option("--sex", type=click.Choice(["female", "male", "other"]), help="The person's sex, if already known.")
+@click.option("--sex", metavar="SEX", shell_complete=complete_values("sex"),
+              help="The person's sex, if already known (female, male or other).")
 @click.option("--answers", "answers_file", metavar="CASE", type=click.Path(dir_okay=False),
               help="Preset answers from a case file (JSON or YAML).")
 @click.option("-f", "--format", "fmt", type=click.Choice(("text", "markdown", "json", "html")), default="text",
@@ -195,7 +203,7 @@ def consult(settings, resume, session_file, age, sex, answers_file, fmt, output)
     from expert.consultation import Consultation
 
     from . import session
-    from .main import use_color
+    from .output import use_color
     from .report import render
 
     if resume:

@@ -54,12 +54,12 @@ def lint(settings, strict: bool) -> None:
 def _describe_item(kb_, item_id: str) -> list[dict]:
     """Every item (of any kind) or rule with this id, as plain data."""
     from expert.conditions import describe, references_in
-    from expert.model import RuleDef
+    from expert.model import KINDS, REFERABLE, Action, Cause, RedFlag, RuleDef
 
     def rule_data(rule: RuleDef) -> dict:
         data = {"rule": rule.id, "when": describe(rule.when), "defined_at": f"{rule.file}:{rule.line}",
                 "sources": [{"source": c.source, "section": c.section} if c.section else c.source for c in rule.sources]}
-        if rule.kind == "evidence":
+        if rule.is_evidence:
             data["cf"] = rule.cf
         for key in ("provenance", "note"):
             if getattr(rule, key):
@@ -70,9 +70,8 @@ def _describe_item(kb_, item_id: str) -> list[dict]:
         from expert.conditions import observations_in
         if kind == "observation":
             return [r.id for r in kb_.rules.values() if target in set(observations_in(r.when))]
-        return [r.id for r in kb_.rules.values() if any(ref.kind == kind and target in
-                                                       (ref.target if isinstance(ref.target, tuple) else (ref.target,))
-                                                       for ref in references_in(r.when))]
+        return [r.id for r in kb_.rules.values()
+                if any(ref.kind == kind and target in ref.targets for ref in references_in(r.when))]
 
     from expert.contract import CORE_CAUSES, CORE_OBSERVATIONS, TOP_LEVEL
     core = {**CORE_OBSERVATIONS, **TOP_LEVEL}
@@ -94,33 +93,34 @@ def _describe_item(kb_, item_id: str) -> list[dict]:
             data["asked_when"] = describe(obs.ask_when)
         data["used_by"] = used_by("observation", obs.id)
         found.append(data)
-    if item_id in kb_.findings:
-        finding = kb_.findings[item_id]
-        found.append({"kind": "finding", "id": item_id, "label": finding.label, **rule_data(finding.rule),
-                      "used_by": used_by("finding", item_id)})
-    if item_id in kb_.red_flags:
-        flag = kb_.red_flags[item_id]
-        found.append({"kind": "red flag", "id": item_id, "label": flag.label, "level": flag.level,
-                      "reason": flag.reason, **rule_data(flag.rule), "used_by": used_by("red_flag", item_id)})
-    if item_id in kb_.causes:
-        cause = kb_.causes[item_id]
-        found.append({"kind": "cause", "id": item_id, "label": cause.label,
-                      "contract": "core" if item_id in CORE_CAUSES else "extension", "description": cause.description,
-                      "sources": [c.source for c in cause.sources],
-                      "for": [rule_data(r) for r in cause.supporting], "against": [rule_data(r) for r in cause.opposing],
-                      "used_by": used_by("cause", item_id)})
-    for table, kind in ((kb_.advice, "advice"), (kb_.tests, "test")):
-        if item_id in table:
-            action = table[item_id]
-            found.append({"kind": kind, "id": item_id, "text": action.text, "audience": action.audience,
-                          **rule_data(action.rule)})
+    for name, kind in KINDS.items():
+        item = kb_.conclusions(name).get(item_id)
+        if item is None:
+            continue
+        data = {"kind": kind.title, "id": item_id}
+        if isinstance(item, Action):
+            data.update(text=item.text, audience=item.audience)
+        else:
+            data["label"] = item.label
+        if isinstance(item, RedFlag):
+            data.update(level=item.level, reason=item.reason)
+        if isinstance(item, Cause):
+            data.update({"contract": "core" if item_id in CORE_CAUSES else "extension", "description": item.description,
+                         "sources": [c.source for c in item.sources], "for": [rule_data(r) for r in item.supporting],
+                         "against": [rule_data(r) for r in item.opposing]})
+        else:
+            data.update(rule_data(item.rules[0]))
+        if name in REFERABLE:
+            data["used_by"] = used_by(name, item_id)
+        found.append(data)
     if item_id in kb_.sources:
         source = kb_.sources[item_id]
         found.append({"kind": "source", "id": item_id, "title": source.title, "publisher": source.publisher,
                       **({"file": source.file} if source.file else {}), **({"note": source.note} if source.note else {})})
     if item_id in kb_.rules and not found:
         rule = kb_.rules[item_id]
-        found.append({"kind": f"{rule.kind.replace('_', ' ')} rule", "id": item_id, "concludes": rule.target, **rule_data(rule)})
+        found.append({"kind": f"{KINDS[rule.kind].rule_name.replace('_', ' ')} rule", "id": item_id,
+                      "concludes": rule.target, **rule_data(rule)})
     return found
 
 
@@ -157,8 +157,7 @@ def show(settings, item_id: str | None, fmt: str) -> None:
       spasm kb show heat_exhaustion
       spasm kb show cause.dehydration.low_fluids --format json
     """
-    from expert.conditions import suggest
-    from expert.errors import UnknownIdError
+    from expert.errors import UnknownIdError, suggest
     kb_ = settings.expert.kb
     if item_id is None:
         listing = {"observations": list(kb_.observations), "findings": list(kb_.findings),

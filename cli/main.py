@@ -31,14 +31,6 @@ class Settings:
         return self._expert
 
 
-def use_color(stream=None) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    stream = stream or sys.stdout
-    return bool(getattr(stream, "isatty", lambda: False)())
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="spasm")
 @click.option("--knowledge", metavar="DIR", envvar="SPASM_KNOWLEDGE",

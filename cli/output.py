@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from typing import IO, Any
 
 import click
 
-from .main import use_color
+
+def use_color(stream: IO[Any] | None = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 def atomic_write(path: str, text: str) -> None:

@@ -24,7 +24,6 @@ SECTIONS = (
     ("tests", "Tests a clinician may consider", "tests"),
     ("unanswered", "Questions that could change this result", "unanswered"),
 )
-LEVEL_COLORS = {"emergency": "red", "urgent": "yellow", "routine": "cyan", "self_care": "green"}
 MAX_UNANSWERED = 8
 
 
@@ -68,6 +67,9 @@ class Report:
     sources: list[tuple[str, str, str]]
     disclaimer: str
     knowledge_version: str
+    colour: str | None = None  # the level's terminal colour
+    html_colour: str = "#555555"
+    tint: str = "#f5f5f5"
     explanations: dict = field(default_factory=dict)
 
 
@@ -121,12 +123,14 @@ def build(assessment, explain: bool = False) -> Report:
     given.update(case["answers"])
     answers = [(obs[k].label, value_text(obs[k], v)) for k, v in given.items()]
     triage = assessment.triage
+    shown = kb.triage_levels[triage.level]
     return Report(
         level=triage.level, level_label=triage.label, meaning=triage.meaning,
         raised_by=[kb.rules[r].label for r in triage.because], answers=answers, red_flags=flags, causes=causes,
         advice=advice, clinician=clinician, tests=tests, unanswered=unanswered, sources=sources,
         disclaimer=assessment.disclaimer, knowledge_version=assessment.knowledge_version,
-        explanations=assessment.explanations() if explain else {})
+        colour=shown.terminal_colour, html_colour=shown.colour, tint=shown.tint,
+        explanations={key: tree.to_dict() for key, tree in assessment.explanations().items()} if explain else {})
 
 
 # ------------------------------------------------------------------------------- text
@@ -142,7 +146,7 @@ def render_text(report: Report, color: bool = False) -> str:
 
     lines: list[str] = []
     banner = f"{report.level_label.upper()}: {report.meaning}"
-    lines += [style(line, fg=LEVEL_COLORS[report.level], bold=True) for line in _wrap(banner, "")]
+    lines += [style(line, fg=report.colour, bold=True) for line in _wrap(banner, "")]
     if report.raised_by:
         lines += _wrap("Raised by: " + "; ".join(report.raised_by), "", "  ")
     else:
@@ -282,8 +286,6 @@ _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d1d1f;max-width:52rem;margin:2rem auto;padding:0 1rem}
 h1{font-size:1.4rem;margin:0 0 1rem}h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:1px solid #ccc}
 .banner{padding:.8rem 1rem;border-radius:6px;border:2px solid;font-size:1.15rem}
-.banner.emergency{background:#fde8e8;border-color:#b00020}.banner.urgent{background:#fff4e0;border-color:#b35c00}
-.banner.routine{background:#e8f1fb;border-color:#1a5fa8}.banner.self_care{background:#eaf6ea;border-color:#2e7d32}
 .level{font-weight:700;text-transform:uppercase;letter-spacing:.03em}
 table{border-collapse:collapse}td,th{padding:.15rem .8rem .15rem 0;text-align:left;vertical-align:top}
 .tag{display:inline-block;font-size:.8rem;padding:0 .4rem;border-radius:3px;background:#eee;margin-right:.3rem}
@@ -301,7 +303,8 @@ def render_html(report: Report) -> str:
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              "<title>Spasm Expert assessment</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>Spasm Expert assessment</h1>",
-             f'<section id="triage" class="banner {esc(report.level)}"><span class="level">'
+             f'<section id="triage" class="banner {esc(report.level)}" style="background:{esc(report.tint)};'
+             f'border-color:{esc(report.html_colour)}"><span class="level">'
              f"{esc(report.level_label)}</span>: {esc(report.meaning)}<br><small>"
              + (esc("Raised by: " + "; ".join(report.raised_by)) if report.raised_by
                 else "No red flag was found in the answers given.") + "</small></section>"]

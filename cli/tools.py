@@ -20,7 +20,7 @@ def schema(settings, which: str) -> None:
       spasm schema assessment
     """
     from expert.schema import assessment_schema, case_schema
-    data = case_schema(settings.expert.kb) if which == "case" else assessment_schema()
+    data = case_schema(settings.expert.kb) if which == "case" else assessment_schema(settings.expert.kb)
     emit(json.dumps(data, indent=2) + "\n", None)
 
 
@@ -36,6 +36,6 @@ def completion(shell: str) -> None:
     """
     from click.shell_completion import get_completion_class
 
-    from .main import cli
-    completer = get_completion_class(shell)(cli, {}, "spasm", "_SPASM_COMPLETE")
+    root = click.get_current_context().find_root().command
+    completer = get_completion_class(shell)(root, {}, "spasm", "_SPASM_COMPLETE")
     click.echo(completer.source())

@@ -21,7 +21,7 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "Assessment": "assessment", "Case": "case", "Consultation": "consultation", "Question": "consultation",
     "CaseError": "errors", "KnowledgeError": "errors", "Problem": "errors", "SpasmError": "errors",
-    "UnknownIdError": "errors", "KnowledgeBase": "model", "TRIAGE_LEVELS": "model",
+    "UnknownIdError": "errors", "KnowledgeBase": "model", "TRIAGE_LEVELS": "contract",
     "Expert": "system", "assess": "system", "default_expert": "system",
 }
 
@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .case import Case
     from .consultation import Consultation, Question
     from .errors import CaseError, KnowledgeError, Problem, SpasmError, UnknownIdError
-    from .model import TRIAGE_LEVELS, KnowledgeBase
+    from .contract import TRIAGE_LEVELS
+    from .model import KnowledgeBase
     from .system import Expert, assess, default_expert
 
 

@@ -1,4 +1,4 @@
-"""The one place Experta is imported from.
+"""The one place Experta is imported from (by ``engine.py`` and ``compiler.py`` only).
 
 Experta 1.9.4 pins frozendict 1.2, which reads ``collections.Mapping`` (removed in Python 3.10);
 aliasing it to ``collections.abc.Mapping`` before the import lets the pinned release load unchanged.
@@ -16,15 +16,13 @@ _root = logging.getLogger()
 _placeholder = logging.NullHandler()
 _root.addHandler(_placeholder)
 try:
-    from experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, Rule
+    from experta import Fact, KnowledgeEngine, Rule
+    from experta.abstract import Matcher, Strategy
+    from experta.activation import Activation
+    from experta.agenda import Agenda
+    from experta.deffacts import DefFacts
+    from experta.fact import InitialFact
 finally:
     _root.removeHandler(_placeholder)
-from experta.fact import InitialFact  # noqa: E402
-from experta.matchers import ReteMatcher  # noqa: E402
-from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
-from experta.matchers.rete.mixins import ChildNode  # noqa: E402
-from experta.matchers.rete.nodes import FeatureTesterNode  # noqa: E402
-from experta.strategies import DepthStrategy  # noqa: E402
 
-__all__ = ["AND", "DepthStrategy", "NOT", "OR", "ChildNode", "Fact", "FeatureCheck", "FeatureTesterNode", "InitialFact",
-           "KnowledgeEngine", "L", "P", "ReteMatcher", "Rule", "TypeCheck"]
+__all__ = ["Activation", "Agenda", "DefFacts", "Fact", "InitialFact", "KnowledgeEngine", "Matcher", "Rule", "Strategy"]

@@ -1,8 +1,9 @@
 """The result of assessing a case: triage, red flags, ranked causes, advice and tests, each traced.
 
-An :class:`Assessment` is built from one engine run. ``to_dict()`` is exactly the contract's JSON
-(docs/contract.md section 4) plus a few documented extra fields; ``how``, ``why_not`` and ``why``
-explain it. Everything is ordered by fixed keys, so the same case gives byte-identical JSON.
+An :class:`Assessment` is built from one engine :class:`~expert.trace.Run` (plain data).
+``to_dict()`` is exactly the contract's JSON (docs/contract.md section 4) plus a few documented
+extra fields; ``how``, ``why_not`` and ``why`` explain it. Everything is ordered by fixed keys, so
+the same case gives byte-identical JSON.
 """
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from functools import cached_property
 from typing import Any
 
 from .case import Case, output_value
-from .engine import Run
-from .facts import CauseScore, Finding, Obs, Triage
-from .model import KnowledgeBase, urgency
-from .relevance import Decider, pending_rules, ranked_questions
+from .decider import Logic
+from .explain import Derivation, Explainer, WhyAsked, WhyNot
+from .model import Action, KnowledgeBase
+from .relevance import pending_rules, ranked_questions
+from .trace import Run, Trace
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Support:
     sources: tuple[str, ...]
     cf: float | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"rule": self.rule, "facts": [{"id": i, "value": v} for i, v in self.facts],
                                 "sources": list(self.sources)}
         if self.findings:
@@ -45,7 +47,7 @@ class TriageResult:
     meaning: str
     because: tuple[str, ...]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"level": self.level, "label": self.label, "because": list(self.because), "meaning": self.meaning}
 
 
@@ -57,7 +59,7 @@ class RedFlagResult:
     reason: str
     support: Support
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = {"id": self.id, "label": self.label, **self.support.to_dict()}
         data.update(level=self.level, reason=self.reason)
         return data
@@ -71,7 +73,7 @@ class CauseResult:
     supporting: tuple[Support, ...]
     opposing: tuple[Support, ...]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "score": self.score,
                 "for": [s.to_dict() for s in self.supporting], "against": [s.to_dict() for s in self.opposing]}
 
@@ -85,25 +87,28 @@ class ActionResult:
     audience: str
     support: Support
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "text": self.text, "rule": self.support.rule, "sources": list(self.support.sources),
-                "audience": self.audience, "facts": self.support.to_dict()["facts"]}
+                "audience": self.audience, "facts": [{"id": i, "value": v} for i, v in self.support.facts]}
 
 
 class Assessment:
     """What the knowledge base concludes about one case, with the means to explain it."""
 
-    def __init__(self, kb: KnowledgeBase, case: Case, run: Run):
-        self.kb, self.case, self.run = kb, case, run
-        self._facts_of: dict[str, tuple[dict, set]] = {}
-        fired = {f.rule for f in run.firings}
+    def __init__(self, logic: Logic, case: Case, run: Run):
+        self.kb: KnowledgeBase = logic.kb
+        self.case, self.run = case, run
+        self.trace = Trace(self.kb, run)
+        self.decider = logic.decider(case.answers, run)  # reuses what the run decided
+        kb = self.kb
         self.triage = self._triage()
-        self.red_flags = self._red_flags(fired)
-        self.causes = self._causes(fired)
-        self.advice = [self._action(a) for a in kb.advice.values() if a.rule.id in fired]
-        self.tests = [self._action(t) for t in kb.tests.values() if t.rule.id in fired]
-        decider = Decider(kb, case.answers)  # one per case: each condition is decided once
-        self.unanswered = ranked_questions(decider, pending_rules(decider, self.triage.level, case.skipped))
+        self.red_flags = sorted((RedFlagResult(f.id, f.label, f.level, f.reason, self._support(f.rule.id))
+                                 for f in kb.red_flags.values() if run.fired(f.rule.id)),
+                                key=lambda f: -kb.urgency(f.level))  # stable: knowledge order within a level
+        self.causes = self._causes()
+        self.advice = [self._action(a) for a in kb.advice.values() if run.fired(a.rule.id)]
+        self.tests = [self._action(t) for t in kb.tests.values() if run.fired(t.rule.id)]
+        self.unanswered = ranked_questions(self.decider, pending_rules(self.decider, run.triage, case.skipped))
 
     @property
     def knowledge_version(self) -> str:
@@ -114,64 +119,35 @@ class Assessment:
         return self.kb.disclaimer
 
     # --------------------------------------------------------------------------- building
-    def _collect(self, rule_id: str) -> tuple[dict, set]:
-        """Observations (id -> value) and findings a rule matched, through findings down to answers."""
-        if rule_id not in self._facts_of:
-            observations: dict[str, Any] = {}
-            findings: set[str] = set()
-            for firing in self.run.firings:
-                if firing.rule != rule_id:
-                    continue
-                for fact in firing.facts:
-                    if type(fact) is Obs:
-                        observations[fact["id"]] = fact["value"]
-                    elif type(fact) is Finding:
-                        findings.add(fact["id"])
-                        more, deeper = self._collect(self.kb.findings[fact["id"]].rule.id)
-                        observations.update(more)
-                        findings |= deeper
-                    elif type(fact) is CauseScore:
-                        for support in next(c for c in self.causes if c.id == fact["id"]).supporting:
-                            observations.update(support.facts)
-            self._facts_of[rule_id] = (observations, findings)
-        return self._facts_of[rule_id]
-
     def _support(self, rule_id: str) -> Support:
         rule = self.kb.rules[rule_id]
-        observations, findings = self._collect(rule_id)
-        facts = tuple((o.id, output_value(o, observations[o.id])) for o in self.kb.observations.values()
-                      if o.id in observations)
-        return Support(rule_id, facts, tuple(f for f in self.kb.findings if f in findings), rule.source_ids,
-                       rule.cf if rule.kind == "evidence" else None)
+        grounds = self.trace.grounds(rule_id)
+        facts = tuple((obs_id, output_value(self.kb.observations[obs_id], value)) for obs_id, value in grounds.answers)
+        return Support(rule_id, facts, grounds.findings, rule.source_ids, rule.cf if rule.is_evidence else None)
 
     def _triage(self) -> TriageResult:
-        level = next(f["level"] for f in self.run.facts if type(f) is Triage)
+        level = self.run.triage
         because = tuple(flag.rule.id for flag in self.kb.red_flags.values()
-                        if flag.level == level and any(f.rule == flag.rule.id for f in self.run.firings))
+                        if flag.level == level and self.run.fired(flag.rule.id))
         info = self.kb.triage_levels[level]
         return TriageResult(level, info.label, info.meaning, because)
 
-    def _red_flags(self, fired: set[str]) -> list[RedFlagResult]:
-        flags = [RedFlagResult(f.id, f.label, f.level, f.reason, self._support(f.rule.id))
-                 for f in self.kb.red_flags.values() if f.rule.id in fired]
-        return sorted(flags, key=lambda f: -urgency(f.level))  # stable: knowledge order within a level
-
-    def _causes(self, fired: set[str]) -> list[CauseResult]:
-        scores = {f["id"]: f["score"] for f in self.run.facts if type(f) is CauseScore}
+    def _causes(self) -> list[CauseResult]:
         causes = []
-        for cause in self.kb.causes.values():
-            supporting = tuple(self._support(r.id) for r in cause.supporting if r.id in fired)
-            if supporting:
-                opposing = tuple(self._support(r.id) for r in cause.opposing if r.id in fired)
-                causes.append(CauseResult(cause.id, cause.label, round(scores[cause.id], 3), supporting, opposing))
-        order = list(self.kb.causes)
-        return sorted(causes, key=lambda c: (-c.score, order.index(c.id)))
+        for order, cause in enumerate(self.kb.causes.values()):
+            if cause.id not in self.run.scores:
+                continue
+            supporting = tuple(self._support(r.id) for r in cause.supporting if self.run.fired(r.id))
+            opposing = tuple(self._support(r.id) for r in cause.opposing if self.run.fired(r.id))
+            causes.append((order, CauseResult(cause.id, cause.label, round(self.run.scores[cause.id], 3),
+                                              supporting, opposing)))
+        return [cause for _, cause in sorted(causes, key=lambda item: (-item[1].score, item[0]))]
 
-    def _action(self, action) -> ActionResult:
+    def _action(self, action: Action) -> ActionResult:
         return ActionResult(action.id, action.text, action.audience, self._support(action.rule.id))
 
     # ------------------------------------------------------------------------------ output
-    def to_dict(self, explain: bool = False) -> dict:
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """The contract's assessment (docs/contract.md section 4); ``explain`` adds derivation trees."""
         data: dict[str, Any] = {
             "triage": self.triage.to_dict(),
@@ -184,34 +160,35 @@ class Assessment:
             "disclaimer": self.disclaimer,
         }
         if explain:
-            data["explanations"] = self.explanations()
+            data["explanations"] = {key: tree.to_dict() for key, tree in self.explanations().items()}
         return data
 
     def to_json(self, explain: bool = False, indent: int | None = 2) -> str:
         separators = (",", ": ") if indent else (",", ":")
         return json.dumps(self.to_dict(explain), ensure_ascii=False, indent=indent, separators=separators)
 
-    def explanations(self) -> dict:
+    def explanations(self) -> dict[str, Derivation]:
         """Derivation trees of the triage and of every conclusion, keyed by id."""
-        trees = {"triage": self.how("triage")}
-        for item in (*self.red_flags, *self.causes, *self.advice, *self.tests):
-            trees[item.id] = self.how(item.id)
+        trees: dict[str, Derivation] = {}
+        for item_id in ("triage", *(x.id for x in (*self.red_flags, *self.causes, *self.advice, *self.tests))):
+            tree = self.how(item_id)
+            assert tree is not None  # every listed conclusion was drawn
+            trees[item_id] = tree
         return trees
 
     # -------------------------------------------------------------------------- explaining
     @cached_property
-    def _explainer(self):
-        from .explain import Explainer
-        return Explainer(self)
+    def _explainer(self) -> Explainer:
+        return Explainer(self.decider, self.case, self.run, self.trace)
 
-    def how(self, conclusion: str) -> dict | None:
+    def how(self, conclusion: str) -> Derivation | None:
         """The derivation tree of a conclusion down to the observations; None if it was not concluded."""
         return self._explainer.how(conclusion)
 
-    def why_not(self, conclusion: str) -> dict:
+    def why_not(self, conclusion: str) -> WhyNot:
         """For a cause, red flag, finding, advice or test: which conditions were missing or contradicted."""
         return self._explainer.why_not(conclusion)
 
-    def why(self, observation: str) -> dict:
+    def why(self, observation: str) -> WhyAsked:
         """Which undecided rules an answer to this observation would feed."""
         return self._explainer.why(observation)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .conditions import Condition, Is, Not, observations_in, references_in
-from .contract import CORE_CAUSES, CORE_OBSERVATIONS, TOP_LEVEL
-from .model import KnowledgeBase, RuleDef
+from .conditions import Is, leaves, observations_in, references_in
+from .contract import CORE_CAUSES, CORE_OBSERVATIONS, TOP_LEVEL, TRIAGE_LEVELS
+from .model import KINDS, KnowledgeBase, RuleDef
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,6 @@ class LintWarning:
 
     def __str__(self) -> str:
         return f"{self.where + ': ' if self.where else ''}{self.message} [{self.code}]"
-
-
-def _positive_observations(condition: Condition, negated: bool = False) -> set[str]:
-    """Observations tested outside any ``not``: what a rule needs to be positively reported."""
-    if isinstance(condition, Is):
-        return set() if negated else {condition.observation}
-    found: set[str] = set()
-    for child in condition.children():
-        found |= _positive_observations(child, negated or isinstance(condition, Not))
-    return found
 
 
 def _where(rule: RuleDef) -> str:
@@ -52,6 +42,9 @@ def contract_problems(kb: KnowledgeBase) -> list[LintWarning]:
     for cause in CORE_CAUSES:
         if cause not in kb.causes:
             found.append(LintWarning("contract", f"core cause {cause!r} is missing"))
+    if tuple(kb.triage_levels) != TRIAGE_LEVELS:
+        found.append(LintWarning("contract", "triage levels differ from the contract's "
+                                             f"({', '.join(TRIAGE_LEVELS)}, most urgent first)"))
     return found
 
 
@@ -75,7 +68,8 @@ def lint(kb: KnowledgeBase) -> list[LintWarning]:
             found.append(LintWarning("uncited-source", f"source {source!r} is cited by nothing"))
     for cause in kb.causes.values():
         for rule in cause.supporting:
-            if not _positive_observations(rule.when) and not any(references_in(rule.when)):
+            positive = [leaf for leaf, polarity in leaves(rule.when) if isinstance(leaf, Is) and not polarity.negated]
+            if not positive and not any(references_in(rule.when)):
                 found.append(LintWarning("support-from-absence", f"{rule.id} supports {cause.id} only through "
                                                               "answers that were not reported", _where(rule)))
     return found
@@ -94,7 +88,7 @@ def coverage(kb: KnowledgeBase) -> dict[str, dict[str, list[str]]]:
         for citation in cause.sources:
             add(citation.source, "cause", cause.id)
     for rule in kb.rules.values():
-        kind = {"evidence": "evidence"}.get(rule.kind, rule.kind)
+        kind = KINDS[rule.kind].rule_name
         for citation in rule.sources:
-            add(citation.source, kind, rule.id if rule.kind == "evidence" else rule.target)
+            add(citation.source, kind, rule.id if rule.is_evidence else rule.target)
     return table

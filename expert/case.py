@@ -10,13 +10,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .conditions import suggest
 from .documents import Document, Path, read_file
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, suggest
 from .model import KnowledgeBase, Observation
 
 UNKNOWN = "unknown"
-CASE_KEYS = ("age", "sex", "answers")
+ANSWERS = "answers"
 #: A case naming more observations than this is rejected before each is examined.
 MAX_ANSWERS = 1000
 
@@ -45,7 +44,7 @@ class Case:
             else:
                 continue
             (result if obs.top_level else answers)[obs.id] = value
-        result["answers"] = answers
+        result[ANSWERS] = answers
         return result
 
 
@@ -108,18 +107,19 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
     else:
         doc = Document(source)
     data = doc.data
+    case_keys = (*kb.top_level(), ANSWERS)
     if not isinstance(data, Mapping):
-        raise CaseError(doc.problem((), f"a case must be a mapping with {', '.join(CASE_KEYS)}, "
+        raise CaseError(doc.problem((), f"a case must be a mapping with {', '.join(case_keys)}, "
                                         f"got {type(data).__name__}", "e.g. {age: 40, answers: {movement: cramp}}"))
     problems: list[Problem] = []
     answers: dict[str, Value] = {}
     skipped: set[str] = set()
-    unknown_keys = [k for k in data if k not in CASE_KEYS]
+    unknown_keys = [k for k in data if k not in case_keys]
     for key in unknown_keys[:5]:
-        problems.append(doc.problem((key,), f"unknown field {key!r}", suggest(key, CASE_KEYS)))
+        problems.append(doc.problem((key,), f"unknown field {key!r}", suggest(key, case_keys)))
     if len(unknown_keys) > 5:
         problems.append(doc.problem((), f"{len(unknown_keys) - 5} more unknown fields",
-                                    f"a case has only {', '.join(CASE_KEYS)}"))
+                                    f"a case has only {', '.join(case_keys)}"))
 
     def take(obs: Observation, value: Any, path: Path) -> None:
         if value == UNKNOWN:
@@ -131,30 +131,30 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
         else:
             answers[obs.id] = typed
 
-    for key in CASE_KEYS[:2]:
-        if key in data and key in kb.observations:
+    for key in kb.top_level():
+        if key in data:
             take(kb.observations[key], data[key], (key,))
 
-    raw = data.get("answers", {})
+    raw = data.get(ANSWERS, {})
     if not isinstance(raw, Mapping):
-        problems.append(doc.problem(("answers",), f"answers must be a mapping of observation id to value, "
+        problems.append(doc.problem((ANSWERS,), f"answers must be a mapping of observation id to value, "
                                                   f"got {type(raw).__name__}"))
         raw = {}
     if len(raw) > MAX_ANSWERS:
-        problems.append(doc.problem(("answers",), f"{len(raw)} answers given; the vocabulary has "
+        problems.append(doc.problem((ANSWERS,), f"{len(raw)} answers given; the vocabulary has "
                                                   f"{len(kb.observations)} observations",
                                     "see `spasm kb show` for the observation ids"))
         raise CaseError(problems)
     for key, value in raw.items():
         obs = kb.observations.get(key) if isinstance(key, str) else None
         if obs is None:
-            problems.append(doc.problem(("answers", key), f"unknown observation {key!r}",
+            problems.append(doc.problem((ANSWERS, key), f"unknown observation {key!r}",
                                         suggest(key, [o for o in kb.observations if not kb.observations[o].top_level])))
         elif obs.top_level:
-            problems.append(doc.problem(("answers", key), f"{key} is written at the top of the case, not under answers",
+            problems.append(doc.problem((ANSWERS, key), f"{key} is written at the top of the case, not under answers",
                                         f"move it up: {key}: ... next to answers"))
         else:
-            take(obs, value, ("answers", key))
+            take(obs, value, (ANSWERS, key))
     if problems:
         raise CaseError(problems)
     return Case(answers, frozenset(skipped))

@@ -1,164 +1,102 @@
-"""Compile a validated knowledge base into an Experta engine class.
+"""Compile a validated knowledge base into a rule network and an Experta engine class over it.
 
-Each rule of the knowledge base becomes one Experta ``Rule``: observation tests become ``Obs``
-patterns (a literal for equality, ``P`` with the leaf's own test otherwise), references become
-patterns on ``Finding``, ``RedFlag``, ``CauseScore`` or ``Triage`` facts, all / any become
-``AND`` / ``OR``, and count an OR of the qualifying combinations.
+Each rule of the knowledge base becomes one Experta ``Rule`` whose condition is a pattern over
+working memory (``network.py``): an observation test reads the answer, a reference reads a
+conclusion drawn earlier, ``all`` / ``any`` / ``count`` combine patterns.
 
 ``not`` needs answers: it is pushed down to the leaves, where a negated test matches an answer
 that fails it, so findings, red flags and evidence are made of positive patterns only and can
-only gain conclusions as answers arrive. Experta's ``NOT`` (absence) is used only for
+only gain conclusions as answers arrive. Absence (negation as failure) is used only for
 ``unless`` and for references to conclusions of earlier layers, both in advice and tests.
-Every positive pattern is bound to a name so the firing records exactly which facts it matched.
 """
 from __future__ import annotations
 
-from itertools import combinations
-from typing import Callable
+import operator
+from functools import partial
+from typing import Any
 
-from dataclasses import dataclass
-
-from ._experta import AND, NOT, OR, Fact, P, Rule
-from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Unless, describe, references_in
-from .engine import ACTIONS, CONCLUSIONS, FINDINGS, SpasmEngine
-from .facts import Advice, CauseScore, Evidence, Finding, Obs, RedFlag, Test, Triage
-from .model import KnowledgeBase, RuleDef
-
-
-class LeafTest:
-    """A predicate for Experta's ``P``: the leaf's own test holds (or, for a negated leaf, fails).
-
-    Experta may test a pattern's ``value`` before its ``id``, so the predicate can meet another
-    observation's value (a word where a number is expected): that is simply no match.
-    """
-
-    def __init__(self, leaf: Is, holds: bool = True):
-        self.leaf, self.holds = leaf, holds
-
-    def __call__(self, value: object) -> bool:
-        try:
-            return self.leaf.holds(value) == self.holds
-        except TypeError:
-            return False
-
-    def __repr__(self) -> str:
-        return describe(self.leaf) if self.holds else f"not ({describe(self.leaf)})"
+from ._experta import Rule
+from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Unless, Visitor, references_in
+from .engine import AGGREGATE_SALIENCE, SALIENCE, SpasmEngine
+from .model import FINDINGS, KINDS, KnowledgeBase, RuleDef
+from .trace import AGGREGATE_RULE
+from .network import (START, TRIAGE, Absent, AtLeast, CompiledRule, Conclusion, Every, Failing, Network, Pattern,
+                      Present)
 
 
-class MinScore:
-    def __init__(self, minimum: float | None):
-        self.minimum = minimum
-
-    def __call__(self, score: float) -> bool:
-        return score > 0 if self.minimum is None else score >= self.minimum
-
-    def __repr__(self) -> str:
-        return "score > 0" if self.minimum is None else f"score >= {self.minimum}"
+def _test(leaf: Is) -> Any:
+    """The fastest predicate equivalent to ``leaf.holds``."""
+    return partial(operator.eq, leaf.operand) if leaf.test == "equals" else leaf.holds
 
 
-class OneOf:
-    def __init__(self, allowed: tuple):
-        self.allowed = frozenset(allowed)
+class _Positive(Visitor[Pattern]):
+    """The pattern that matches when a condition holds."""
 
-    def __call__(self, value: object) -> bool:
-        return value in self.allowed
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.negative = _Negative(self)
 
-    def __repr__(self) -> str:
-        return f"in {sorted(self.allowed)}"
+    def all_of(self, node: AllOf) -> Pattern:
+        return Every(tuple(self.visit(c) for c in node.items))
 
+    def any_of(self, node: AnyOf) -> Pattern:
+        return AtLeast(1, tuple(self.visit(c) for c in node.items))
 
-def negated(condition: Condition, finding_condition: Callable[[str], Condition]) -> Condition:
-    """``not condition`` with the negation pushed down to the leaves (negation normal form).
+    def not_(self, node: Not) -> Pattern:
+        return self.negative.visit(node.item)
 
-    A negated observation test becomes a test that the answer fails (so it needs an answer); a
-    negated finding is replaced by its own condition, negated. Only references to conclusions of
-    earlier layers (red flags, causes, triage) and ``unless`` keep a ``Not`` around them.
-    """
-    if isinstance(condition, AllOf):
-        return AnyOf(tuple(negated(c, finding_condition) for c in condition.items))
-    if isinstance(condition, AnyOf):
-        return AllOf(tuple(negated(c, finding_condition) for c in condition.items))
-    if isinstance(condition, Not):
-        return condition.item
-    if isinstance(condition, Count):  # fewer than n hold <=> at least len - n + 1 fail
-        return Count(len(condition.items) - condition.least + 1,
-                     tuple(negated(c, finding_condition) for c in condition.items))
-    if isinstance(condition, Is):
-        return Fails(condition)
-    if isinstance(condition, Ref) and condition.kind == "finding":
-        return negated(finding_condition(str(condition.target)), finding_condition)
-    return Not(condition)  # a reference to a conclusion, or unless: decided closed-world
+    def unless(self, node: Unless) -> Pattern:
+        return Absent(self.visit(node.item))
 
+    def count(self, node: Count) -> Pattern:
+        return AtLeast(node.least, tuple(self.visit(c) for c in node.items))
 
-@dataclass(frozen=True)
-class Fails(Condition):
-    """The observation is answered and the answer fails ``test`` (a negated leaf, made by :func:`negated`)."""
+    def test(self, node: Is) -> Pattern:
+        return Present(("obs", node.observation), _test(node))
 
-    test: Is
+    def ref(self, node: Ref) -> Pattern:
+        if node.kind == "triage":
+            return Present(TRIAGE, frozenset(node.targets).__contains__)
+        if node.kind == "cause":
+            minimum = node.min_score
+            return Present(("cause", str(node.target)),
+                           (lambda score: score > 0) if minimum is None else (lambda score: score >= minimum))
+        return Present((node.kind, str(node.target)))
 
 
-class _Patterns:
-    """Builds Experta conditional elements for one rule, naming each positive pattern."""
+class _Negative(Visitor[Pattern]):
+    """The pattern that matches when the answers show a condition does not hold."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.count = 0
-        self.finding_condition = lambda finding_id: kb.findings[finding_id].rule.when
+    def __init__(self, positive: _Positive):
+        self.positive = positive
 
-    def bind(self, pattern: Fact, bound: bool) -> Fact:
-        if bound:
-            self.count += 1
-            return f"f{self.count}" << pattern
-        return pattern
+    def all_of(self, node: AllOf) -> Pattern:
+        return AtLeast(1, tuple(self.visit(c) for c in node.items))
 
-    def build(self, condition: Condition, bound: bool = True):
-        if isinstance(condition, AllOf):
-            parts = [self.build(c, bound) for c in condition.items]
-            return AND(*sorted(parts, key=lambda p: isinstance(p, NOT)))  # positives first
-        if isinstance(condition, AnyOf):
-            return OR(*(self.build(c, bound) for c in condition.items))
-        if isinstance(condition, Not):
-            pushed = negated(condition.item, self.finding_condition)
-            if isinstance(pushed, Not):  # a conclusion reference or unless: absence, closed-world
-                return NOT(self.build(pushed.item, bound=False))
-            return self.build(pushed, bound)
-        if isinstance(condition, Unless):
-            return NOT(self.build(condition.item, bound=False))
-        if isinstance(condition, Fails):
-            value = P(LeafTest(condition.test, holds=False))
-            return self.bind(Obs(id=condition.test.observation, value=value), bound)
-        if isinstance(condition, Count):
-            parts = [self.build(c, bound) for c in condition.items]
-            return OR(*(AND(*sorted(combo, key=lambda p: isinstance(p, NOT)))
-                        for combo in combinations(parts, condition.least)))
-        if isinstance(condition, Ref):
-            return self.bind(_reference(condition), bound)
-        assert isinstance(condition, Is)
-        value = condition.operand if condition.test == "equals" else P(LeafTest(condition))
-        return self.bind(Obs(id=condition.observation, value=value), bound)
+    def any_of(self, node: AnyOf) -> Pattern:
+        return Every(tuple(self.visit(c) for c in node.items))
+
+    def not_(self, node: Not) -> Pattern:
+        return self.positive.visit(node.item)
+
+    def unless(self, node: Unless) -> Pattern:  # "not unless X": X is shown to hold
+        return self.positive.visit(node.item)
+
+    def count(self, node: Count) -> Pattern:  # fewer than n hold <=> at least len - n + 1 fail
+        return AtLeast(len(node.items) - node.least + 1, tuple(self.visit(c) for c in node.items))
+
+    def test(self, node: Is) -> Pattern:
+        return Failing(("obs", node.observation), _test(node))
+
+    def ref(self, node: Ref) -> Pattern:
+        if node.kind == "finding":  # a finding is ruled out when the answers rule out its condition
+            return self.visit(self.positive.kb.findings[str(node.target)].rule.when)
+        return Absent(self.positive.visit(node))  # a conclusion of an earlier layer, decided closed-world
 
 
-def _reference(ref: Ref) -> Fact:
-    if ref.kind == "finding":
-        return Finding(id=ref.target)
-    if ref.kind == "red_flag":
-        return RedFlag(id=ref.target)
-    if ref.kind == "cause":
-        return CauseScore(id=ref.target, score=P(MinScore(ref.min_score)))
-    return Triage(level=P(OneOf(ref.target)))  # type: ignore[arg-type]
-
-
-def _conclusion(rule: RuleDef, kb: KnowledgeBase) -> Callable[[], Fact]:
-    """What a rule asserts when it fires (a fresh fact each time: declared facts are owned by one engine)."""
-    if rule.kind == "finding":
-        return lambda: Finding(id=rule.target)
-    if rule.kind == "red_flag":
-        level = kb.red_flags[rule.target].level
-        return lambda: RedFlag(id=rule.target, level=level)
-    if rule.kind == "evidence":
-        return lambda: Evidence(cause=rule.target, rule=rule.id, cf=rule.cf)
-    if rule.kind == "advice":
-        return lambda: Advice(id=rule.target)
-    return lambda: Test(id=rule.target)
+def pattern(condition: Condition, kb: KnowledgeBase) -> Pattern:
+    """The pattern over working memory that matches exactly when ``condition`` holds."""
+    return _Positive(kb).visit(condition)
 
 
 def finding_depths(kb: KnowledgeBase) -> dict[str, int]:
@@ -167,7 +105,7 @@ def finding_depths(kb: KnowledgeBase) -> dict[str, int]:
 
     def depth(finding_id: str) -> int:
         if finding_id not in depths:
-            used = [r.target for r in references_in(kb.findings[finding_id].rule.when) if r.kind == "finding"]
+            used = [str(r.target) for r in references_in(kb.findings[finding_id].rule.when) if r.kind == "finding"]
             depths[finding_id] = 1 + max(map(depth, used)) if used else 0
         return depths[finding_id]
 
@@ -176,27 +114,39 @@ def finding_depths(kb: KnowledgeBase) -> dict[str, int]:
     return depths
 
 
-def salience(rule: RuleDef, depths: dict[str, int]) -> int:
-    if rule.kind == "finding":
-        return FINDINGS - depths[rule.target]
-    return CONCLUSIONS if rule.kind in ("red_flag", "evidence") else ACTIONS
+def _compile_rule(index: int, rule: RuleDef, kb: KnowledgeBase, depths: dict[str, int]) -> CompiledRule:
+    layer = KINDS[rule.kind].layer
+    salience = SALIENCE[layer] - (depths[rule.target] if layer == FINDINGS else 0)
+    level = kb.red_flags[rule.target].level if rule.kind == "red_flag" else ""
+    return CompiledRule(index, rule.id, pattern(rule.when, kb), salience, Conclusion(rule.kind, rule.target, level))
 
 
-def compile_rule(rule: RuleDef, kb: KnowledgeBase, depths: dict[str, int]) -> Rule:
-    conclude = _conclusion(rule, kb)
-    rule_id = rule.id
+def _experta_rule(compiled: CompiledRule) -> Rule:
+    """An Experta rule firing ``compiled`` (or, for the aggregation step, aggregating)."""
+    # Experta passes the activation's context as keywords; taking them all spares it filtering them.
+    if compiled.id == AGGREGATE_RULE:
+        def fire(engine: SpasmEngine, **context: Any) -> None:
+            engine.aggregate()
+    else:
+        def fire(engine: SpasmEngine, **context: Any) -> None:
+            engine.fire(compiled, context["bound"])
+    fire.__name__ = fire.__qualname__ = compiled.id
+    return Rule(compiled.pattern, salience=compiled.salience)(fire)
 
-    def fire(engine: SpasmEngine, **bound: Fact) -> None:
-        engine.record(rule_id, bound)
-        engine.declare(conclude())
 
-    fire.__name__ = fire.__qualname__ = rule_id
-    return Rule(_Patterns(kb).build(rule.when), salience=salience(rule, depths))(fire)
+def compile_network(kb: KnowledgeBase) -> Network:
+    """Every rule of the knowledge base as patterns, plus the aggregation step."""
+    depths = finding_depths(kb)
+    rules = [_compile_rule(i, rule, kb, depths) for i, rule in enumerate(kb.rules.values())]
+    rules.append(CompiledRule(len(rules), AGGREGATE_RULE, Present(START), AGGREGATE_SALIENCE,
+                              Conclusion("aggregate", "")))
+    return Network(tuple(rules))
 
 
 def compile_engine(kb: KnowledgeBase) -> type[SpasmEngine]:
-    """An engine class with one Experta rule per knowledge-base rule."""
-    depths = finding_depths(kb)
-    members = {f"rule {rule.id}": compile_rule(rule, kb, depths) for rule in kb.rules.values()}
-    members["knowledge"] = kb
+    """An engine class with one Experta rule per knowledge-base rule, sharing one network."""
+    network = compile_network(kb)
+    read_kinds = {kind: frozenset(item for key_kind, item in network.read if key_kind == kind) for kind in KINDS}
+    members = {"network": network, "rule_objects": tuple(_experta_rule(r) for r in network.rules),
+               "knowledge": kb, "read_kinds": read_kinds}
     return type("CompiledSpasmEngine", (SpasmEngine,), members)

@@ -7,15 +7,15 @@ the current answers; that keeps undo exact and costs a few milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from .assessment import Assessment
-from .case import UNKNOWN, Case, check_value, parse_case
-from .conditions import suggest
+from .case import ANSWERS, UNKNOWN, Case, check_value, parse_case
 from .documents import Document
-from .errors import CaseError, UnknownIdError
+from .errors import CaseError, UnknownIdError, suggest
+from .explain import WhyAsked
 from .model import Choice
-from .relevance import Decider, questions_gated_by
+from .relevance import questions_gated_by
 from .system import Expert, default_expert
 
 
@@ -33,7 +33,7 @@ class Question:
     answered: int  # answers given so far (presets included)
     remaining: int  # questions that still matter, this one included
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "text": self.text, "help": self.help, "type": self.type,
                 "choices": [{"id": c.id, "label": c.label} for c in self.choices], "unit": self.unit,
                 "reason": self.reason, "answered": self.answered, "remaining": self.remaining}
@@ -48,16 +48,14 @@ class Consultation:
     >>> c.assessment().triage.level
     """
 
-    def __init__(self, expert: Expert | None = None, *, age: Any = None, sex: Any = None,
-                 answers: dict | None = None):
+    def __init__(self, expert: Expert | None = None, *, answers: Mapping[str, Any] | None = None,
+                 **person: Any):
+        """``person`` gives what is written at the top of a case (``age=``, ``sex=``); None means unknown."""
         self.expert = expert or default_expert()
         self.kb = self.expert.kb
         self._engine = self.expert.new_engine()
-        preset: dict[str, Any] = {"answers": dict(answers or {})}
-        if age is not None:
-            preset["age"] = age
-        if sex is not None:
-            preset["sex"] = sex
+        preset: dict[str, Any] = {key: value for key, value in person.items() if value is not None}
+        preset[ANSWERS] = dict(answers or {})
         self._preset = parse_case(preset, self.kb)  # validates; raises CaseError
         self._history: list[tuple[str, Any]] = []
         self._assessment: Assessment | None = None
@@ -122,12 +120,12 @@ class Consultation:
             return None
         obs = self.kb.observations[assessment.unanswered[0]]
         why = assessment.why(obs.id)
-        triage = [r for r in why["rules"] if r["kind"] == "red_flag"]
-        gated = questions_gated_by(Decider(self.kb, assessment.case.answers), obs.id)
+        triage = [r for r in why.rules if r.kind == "red_flag"]
+        gated = questions_gated_by(assessment.decider, obs.id)
         if triage:
-            reason = f"checks for a red flag: {triage[0]['label']} ({self.kb.red_flags[triage[0]['conclusion']].level})"
-        elif why["rules"]:
-            causes = sorted({r["label"] for r in why["rules"]})
+            reason = f"checks for a red flag: {triage[0].label} ({self.kb.red_flags[triage[0].conclusion].level})"
+        elif why.rules:
+            causes = sorted({r.label for r in why.rules})
             reason = "helps weigh possible causes: " + ", ".join(causes[:3]) + (", ..." if len(causes) > 3 else "")
         else:
             reason = "decides whether to ask: " + "; ".join(self.kb.observations[g].label for g in gated)
@@ -135,6 +133,6 @@ class Consultation:
         return Question(obs.id, obs.question, obs.help, obs.type, obs.choices, obs.unit, reason,
                         answered=len(case.answers) + len(case.skipped), remaining=len(assessment.unanswered))
 
-    def why(self, observation: str) -> dict:
+    def why(self, observation: str) -> WhyAsked:
         """Why a question is asked: the undecided rules an answer to it would feed."""
         return self.assessment().why(observation)

@@ -1,7 +1,8 @@
 """The fixed part of the public contract (docs/contract.md), as data the knowledge is checked against."""
 from __future__ import annotations
 
-from .model import TRIAGE_LEVELS
+#: The contract's triage levels, most urgent first (the knowledge manifest must list exactly these).
+TRIAGE_LEVELS = ("emergency", "urgent", "routine", "self_care")
 
 _BOOLS = (
     "hard_lump eases_with_stretch at_night disrupts_daily_life widespread weakness muscle_wasting "

@@ -1,226 +1,249 @@
-"""The Experta engine every compiled knowledge base derives from, and what one run leaves behind.
+"""The Experta engine every compiled knowledge base runs on, and the plain record it returns.
 
-Layers fire in salience order: derived findings (deepest last), then red flags and cause
+Experta draws every conclusion: its working memory holds the answers and the conclusions drawn,
+its agenda orders the activations, and its run loop fires the rules. Two of its documented
+extension points are filled in here for this rule language: the matcher (``__matcher__``), which
+routes each fact by key to the rules that read it (see ``network.py``), and the conflict-resolution
+strategy (``__strategy__``), which orders activations by layer and removes exactly the ones
+withdrawn. Layers fire in salience order: derived findings (deepest last), then red flags and cause
 evidence, then one aggregation step (cause scores and triage), then advice and tests. Within a
 layer rules only add facts, so the result does not depend on the order Experta picks.
 
-Two parts of Experta are replaced here: the Rete matcher (same results, far less work per
-fact) and the conflict-resolution strategy (which could let a withdrawn activation fire).
+Experta types stay in this module and ``compiler.py``; :meth:`SpasmEngine.evaluate` returns a
+:class:`~expert.trace.Run` of plain data.
 """
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, ClassVar, Mapping
 
-from ._experta import (ChildNode, DepthStrategy, Fact, FeatureCheck, FeatureTesterNode, InitialFact,
-                       KnowledgeEngine, L, ReteMatcher, Rule, TypeCheck)
-from .facts import CauseScore, Evidence, Obs, RedFlag, Triage
-from .model import TRIAGE_LEVELS, urgency
-from .scoring import certainty
+from ._experta import Activation, Agenda, DefFacts, Fact, InitialFact, KnowledgeEngine, Matcher, Strategy
+from .model import ACTIONS, CONCLUSIONS, FINDINGS, KnowledgeBase
+from .network import START, TRIAGE, CompiledRule, Key, Network
+from .scoring import cause_scores
+from .trace import AGGREGATE_RULE, Firing, Run
 
-#: Salience of each layer; findings get FINDINGS minus their depth, so a finding fires after those it uses.
-FINDINGS = 1000
-CONCLUSIONS = 500
-AGGREGATE = 400
-ACTIONS = 300
-AGGREGATE_RULE = "engine.aggregate"
+#: Salience of each layer; a finding gets FINDINGS minus its depth, so it fires after those it uses.
+SALIENCE = {FINDINGS: 1000, CONCLUSIONS: 500, ACTIONS: 300}
+AGGREGATE_SALIENCE = 400
 
 
-@dataclass(frozen=True)
-class Firing:
-    """One rule firing: the rule's id and the facts its patterns matched (bound by name)."""
+# --------------------------------------------------------------------------- facts
 
-    rule: str
-    facts: tuple[Fact, ...]
+class Obs(Fact):
+    """An answered observation: ``id`` and ``value`` (a set answer is a frozenset)."""
 
-
-@dataclass(frozen=True)
-class Run:
-    """What an engine run produced: every firing, and the conclusions in working memory."""
-
-    firings: tuple[Firing, ...]
-    facts: tuple[Fact, ...]
+    def key(self) -> tuple[Key, Any]:
+        return ("obs", self["id"]), self["value"]
 
 
-class _Router:
-    """Stands in for sibling alpha nodes that each test ``fact[key] == literal`` (or the fact's type):
-    passes the token only to the ones whose literal matches, instead of offering it to all."""
+class Finding(Fact):
+    """A derived finding was concluded: ``id``."""
 
-    def __init__(self, key, routes: dict, by_type: bool = False):
-        self.key, self.routes, self.by_type = key, routes, by_type
-        self.children = [child for callbacks in routes.values() for child in callbacks]  # for traversals
-
-    def reset(self) -> None:
-        for child in self.children:
-            child.node.reset()
-
-    def _reset(self) -> None:
-        pass
-
-    def __call__(self, token) -> None:
-        fact = next(iter(token.data))
-        value = type(fact) if self.by_type else fact.get(self.key, _MISSING)
-        try:
-            children = self.routes.get(value, ())
-        except TypeError:  # an unhashable value matches no literal
-            return
-        for child in children:
-            child.callback(token)
+    def key(self) -> tuple[Key, Any]:
+        return ("finding", self["id"]), True
 
 
-_MISSING = object()
-_MIN_ROUTED = 4  # fewer siblings than this are cheaper to test one by one
+class RedFlag(Fact):
+    """A red flag was raised: ``id`` and its triage ``level``."""
+
+    def key(self) -> tuple[Key, Any]:
+        return ("red_flag", self["id"]), self["level"]
 
 
-class ChangedNodesMatcher(ReteMatcher):
-    """Experta's Rete matcher with three shortcuts that leave its results unchanged.
+class CauseScore(Fact):
+    """A cause's combined certainty once all evidence is in: ``id``, ``score``."""
 
-    With a few hundred rules, most of a case's time went on work whose answer is known in
-    advance: (1) every fact was offered to every sibling node testing ``id == <literal>`` (or
-    the fact's type), each offer copying a token, although at most the one whose literal
-    equals the fact's value can pass: a router now offers it only to that one, which still
-    runs its own test; (2) after each firing every rule's conflict-set node was polled (two
-    set allocations each): now only nodes that received a token are; (3) reset visited shared
-    nodes once per path reaching them: now each node is reset once.
+    def key(self) -> tuple[Key, Any]:
+        return ("cause", self["id"]), self["score"]
+
+
+class Triage(Fact):
+    """The case's triage ``level``, the most urgent any red flag sets."""
+
+    def key(self) -> tuple[Key, Any]:
+        return TRIAGE, self["level"]
+
+
+_ABSENT = object()
+
+
+def _key(fact: Fact) -> tuple[Key, Any]:
+    return (START, True) if type(fact) is InitialFact else fact.key()
+
+
+# ------------------------------------------------------------------------- matcher
+
+class RoutingMatcher(Matcher):
+    """Experta's matcher interface for rules that never join facts on shared variables.
+
+    Working memory is mirrored as a key -> value mapping. A change at a key marks the rules that
+    read it; only those are matched again, each giving at most one activation, bound to every key
+    its pattern matched. The network is compiled once per knowledge base and shared by every engine.
     """
 
-    def build_network(self) -> None:
-        super().build_network()
-        self._conflict_set_nodes = self._get_conflict_set_nodes()
-        self._node_list = self._collect_nodes()
-        self._dirty: dict[int, object] = {}
-        for index, node in enumerate(self._conflict_set_nodes):
-            node._activate = self._tracking(node._activate, index, node)
-        self._route(self.root_node, by_type=True)
-        for node in self._node_list:
-            if isinstance(node, FeatureTesterNode):
-                self._route(node)
-
-    def _tracking(self, activate, index: int, node):
-        dirty = self._dirty
-
-        def tracked(token):
-            dirty[index] = node
-            return activate(token)
-        return tracked
-
-    @staticmethod
-    def _route(node, by_type: bool = False) -> None:
-        """Replace groups of literal-testing children of ``node`` by one router each."""
-        groups: dict = {}
-        rest = []
-        for child in node.children:
-            matcher = getattr(child.node, "matcher", None)
-            if by_type and isinstance(matcher, TypeCheck):
-                groups.setdefault("type", {}).setdefault(matcher.fact_type, []).append(child)
-            elif (isinstance(matcher, FeatureCheck) and isinstance(matcher.how, L) and matcher.how.__bind__ is None
-                  and isinstance(matcher.what, str) and "__" not in matcher.what):
-                groups.setdefault(matcher.what, {}).setdefault(matcher.how.value, []).append(child)
-            else:
-                rest.append(child)
-        children = list(rest)
-        for key, routes in groups.items():
-            if sum(map(len, routes.values())) < _MIN_ROUTED:
-                children += [child for callbacks in routes.values() for child in callbacks]
-                continue
-            router = _Router(key, routes, by_type=key == "type")
-            children.append(ChildNode(router, router))
-        node.children = children
-
-    def _collect_nodes(self) -> list:
-        nodes, seen, stack = [], set(), [self.root_node]
-        while stack:
-            node = stack.pop()
-            if id(node) not in seen:
-                seen.add(id(node))
-                nodes.append(node)
-                stack.extend(child.node for child in node.children)
-        return nodes
+    def __init__(self, engine: "SpasmEngine"):
+        super().__init__(engine)
+        self.network: Network = engine.network
+        self.rules = engine.rule_objects
+        self.memory: dict[Key, Any] = {}
+        self.active: dict[int, Activation] = {}
+        self.dirty: set[int] = set()
+        self.present = [0] * len(self.network.rules)  # needed keys in memory, by rule
 
     def reset(self) -> None:
-        for node in self._node_list:
-            node._reset()
-        self._dirty.clear()
+        self.memory = {}
+        self.active = {}
+        self.dirty = set(self.network.at_start)
+        self.present = [0] * len(self.network.rules)
 
-    def changes(self, adding=None, deleting=None):
+    def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Activation], list[Activation]]:
+        network, memory, dirty, present = self.network, self.memory, self.dirty, self.present
+        need = network.need
         for fact in deleting or ():
-            self.root_node.remove(fact)
+            key, _ = _key(fact)
+            if memory.pop(key, _ABSENT) is not _ABSENT:
+                for index in network.needed.get(key, ()):
+                    present[index] -= 1
+                dirty.update(network.routes.get(key, ()))
         for fact in adding or ():
-            self.root_node.add(fact)
-        added: list = []
-        removed: list = []
-        for index in sorted(self._dirty):
-            node_added, node_removed = self._dirty[index].get_activations()
-            added.extend(node_added)
-            removed.extend(node_removed)
-        self._dirty.clear()
+            key, value = _key(fact)
+            if key in memory:
+                dirty.update(network.routes.get(key, ()))
+            else:  # a rule is worth matching once every key it needs is here
+                for index in network.needed.get(key, ()):
+                    count = present[index] = present[index] + 1
+                    if count == need[index]:
+                        dirty.add(index)
+                for index in network.optional.get(key, ()):
+                    if present[index] == need[index]:
+                        dirty.add(index)
+            memory[key] = value
+        added: list[Activation] = []
+        removed: list[Activation] = []
+        if dirty:
+            rules = self.network.rules
+            for index in sorted(dirty) if len(dirty) > 1 else dirty:
+                bound: list[Key] = []
+                holds = rules[index].pattern.match(memory, bound)
+                old = self.active.get(index)
+                if old is not None and (not holds or old.context["bound"] != tuple(bound)):
+                    removed.append(old)
+                    del self.active[index]
+                    old = None
+                if holds and old is None:
+                    activation = Activation(self.rules[index], (), {"bound": tuple(bound)})
+                    activation.key = (rules[index].salience, -index)
+                    self.active[index] = activation
+                    added.append(activation)
+            dirty.clear()
         return added, removed
 
+    def print_network(self) -> str:
+        """The network as Graphviz DOT (Experta's Rete matcher offers the same)."""
+        return self.network.to_dot()
 
-class ExactRemovalStrategy(DepthStrategy):
-    """Experta's depth strategy, removing exactly the activations that no longer match.
 
-    The stock strategy looks for an activation to remove only at the bisection point and its
-    two neighbours, so when several activations share a key (same salience, same facts), an
-    activation whose rule no longer matches can stay on the agenda and fire later
-    (nilp0inter/experta#10). Here the whole run of equal keys is searched.
-    """
+class LayerStrategy(Strategy):
+    """Orders activations by salience, then by the rule's place in the knowledge base, and removes
+    exactly the activations withdrawn (Experta's depth strategy could leave one behind when several
+    share a key, nilp0inter/experta#10)."""
 
-    def _update_agenda(self, agenda, added, removed):
+    def _update_agenda(self, agenda: Agenda, added: list[Activation], removed: list[Activation]) -> None:
         activations = agenda.activations
         for activation in removed:
-            activation.key = self.get_key(activation)
-            low = bisect.bisect_left(activations, activation)
-            high = bisect.bisect_right(activations, activation)
-            for index in range(low, high):
-                if activations[index] == activation:
-                    del activations[index]
-                    break
+            index = bisect.bisect_left(activations, activation)
+            if index < len(activations) and activations[index] is activation:
+                del activations[index]
         for activation in added:
-            activation.key = self.get_key(activation)
             bisect.insort(activations, activation)
 
 
-class SpasmEngine(KnowledgeEngine):
-    """A knowledge engine that records which rule fired on which facts.
+# -------------------------------------------------------------------------- engine
 
-    The compiler subclasses it with one Experta ``Rule`` per knowledge-base rule. An instance is
-    used by one thread at a time: :meth:`evaluate` resets it, so it can be reused case after case.
+class SpasmEngine(KnowledgeEngine):
+    """A knowledge engine over one compiled network, recording which rule fired on what.
+
+    The compiler subclasses it for a knowledge base, setting :attr:`network` and
+    :attr:`rule_objects` (one Experta ``Rule`` per network rule, the aggregation step included).
+    An instance is used by one thread at a time: :meth:`evaluate` resets it, so it is reused case
+    after case.
     """
 
-    __matcher__ = ChangedNodesMatcher
-    __strategy__ = ExactRemovalStrategy
+    __matcher__ = RoutingMatcher
+    __strategy__ = LayerStrategy
+    network: ClassVar[Network]
+    rule_objects: ClassVar[tuple[Any, ...]]
+    knowledge: ClassVar[KnowledgeBase]
+    #: conclusions some rule reads, by kind: only those become facts in working memory
+    read_kinds: ClassVar[dict[str, frozenset[str]]]
+
+    #: facts kept for reuse by one engine, beyond which the store starts afresh (numbers vary without end)
+    MAX_KEPT_FACTS = 4096
 
     def __init__(self) -> None:
         super().__init__()
         self.firings: list[Firing] = []
+        self.scores: dict[str, float] = {}
+        self.level = ""
+        self._kept: dict[tuple[Any, ...], Fact] = {}
 
-    def record(self, rule_id: str, bound: Mapping[str, Fact]) -> None:
-        self.firings.append(Firing(rule_id, tuple(bound[name] for name in sorted(bound))))
+    def _fact(self, kind: type[Fact], **fields: Any) -> Fact:
+        """A fact with these fields, made once and reused from case to case.
 
-    @Rule(InitialFact(), salience=AGGREGATE)
+        Making an Experta fact costs several microseconds; an answer or a conclusion is the same
+        fact every time it recurs, and each run re-declares it in a fresh working memory.
+        """
+        key = (kind, *fields.values())
+        fact = self._kept.get(key)
+        if fact is None:
+            if len(self._kept) >= self.MAX_KEPT_FACTS:
+                self._kept.clear()
+            fact = self._kept[key] = kind(**fields)
+        return fact
+
+    def get_rules(self) -> list[Any]:
+        return list(self.rule_objects)
+
+    def get_deffacts(self) -> list[DefFacts]:
+        """The initial fact only (Experta would look through every member of the class)."""
+        return [self._declare_initial_fact]
+
+    # ------------------------------------------------------------------------ firing
+    def fire(self, rule: CompiledRule, bound: tuple[Key, ...]) -> None:
+        """Record a rule's firing with what it matched, and assert its conclusion if anything reads it."""
+        memory = self.matcher.memory
+        answers = tuple((key[1], memory[key]) for key in bound if key[0] == "obs")
+        uses = tuple((key[0], key[1] if key != TRIAGE else memory[key]) for key in bound
+                     if key[0] not in ("obs", "start"))
+        self.firings.append(Firing(rule.id, tuple(dict.fromkeys(answers)), tuple(dict.fromkeys(uses))))
+        conclusion = rule.conclusion
+        if conclusion.target in self.read_kinds.get(conclusion.kind, ()):
+            if conclusion.kind == "finding":
+                self.declare(self._fact(Finding, id=conclusion.target))
+            elif conclusion.kind == "red_flag":
+                self.declare(self._fact(RedFlag, id=conclusion.target, level=conclusion.level))
+
     def aggregate(self) -> None:
-        """Once all evidence is in: score each supported cause, and set triage to the most urgent red flag's level."""
-        factors: dict[str, list[float]] = defaultdict(list)
-        flags = []
-        for fact in self.facts.values():
-            if type(fact) is Evidence:
-                factors[fact["cause"]].append(fact["cf"])
-            elif type(fact) is RedFlag:
-                flags.append(fact)
-        for cause in sorted(factors):
-            if any(f > 0 for f in factors[cause]):  # a cause nothing supports is not suggested at all
-                self.declare(CauseScore(id=cause, score=certainty(factors[cause])))
-        level = max((f["level"] for f in flags), key=urgency, default=TRIAGE_LEVELS[-1])
-        self.record(AGGREGATE_RULE, {f"f{i}": f for i, f in enumerate(flags)})
-        self.declare(Triage(level=level))
+        """Once all evidence is in: score each supported cause, and set the triage to the most
+        urgent level of the red flags raised."""
+        kb = self.knowledge
+        rules = [kb.rules[firing.rule] for firing in self.firings]
+        self.scores = cause_scores(kb, rules)
+        flags = tuple(("red_flag", rule.target) for rule in rules if rule.kind == "red_flag")
+        self.level = kb.most_urgent(kb.red_flags[flag].level for _, flag in flags)
+        self.firings.append(Firing(AGGREGATE_RULE, (), flags))
+        read = self.read_kinds.get("cause", frozenset())
+        self.declare(*(CauseScore(id=cause, score=score) for cause, score in self.scores.items() if cause in read))
+        self.declare(self._fact(Triage, level=self.level))
 
-    def evaluate(self, answers: Mapping[str, object]) -> Run:
+    def evaluate(self, answers: Mapping[str, Any]) -> Run:
         """Reset, assert one fact per known answer, fire every rule, and return what happened."""
         self.reset()
         self.firings = []
-        self.declare(*(Obs(id=key, value=value) for key, value in answers.items()))
+        self.declare(*(self._fact(Obs, id=key, value=value) for key, value in answers.items()))
         self.run()
-        return Run(tuple(self.firings), tuple(f for f in self.facts.values() if type(f) is not InitialFact))
+        return Run(tuple(self.firings), dict(self.scores), self.level)
+
+
+__all__ = ["AGGREGATE_RULE", "AGGREGATE_SALIENCE", "SALIENCE", "SpasmEngine"]

@@ -4,7 +4,9 @@ The library raises these; the CLI turns them into exit code 2 with one line per 
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,14 @@ class UnknownIdError(SpasmError, KeyError):
 
     def __str__(self) -> str:
         return self.message
+
+
+def suggest(word: object, choices: Sequence[str]) -> str:
+    """A hint naming the closest allowed word, or the allowed words when there are few."""
+    if not choices:
+        return "none are defined"
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
+    return f"allowed: {shown}"

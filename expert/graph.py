@@ -10,7 +10,6 @@ _STYLE = {
     "red_flag": 'shape=octagon, style=filled, fillcolor="#fde2e2"',
     "cause": 'shape=box, style="filled", fillcolor="#e6f4e6"',
 }
-_LEVEL_COLOR = {"emergency": "#b00020", "urgent": "#b35c00", "routine": "#1a5fa8", "self_care": "#2e7d32"}
 
 
 def _quote(text: str) -> str:
@@ -37,7 +36,7 @@ def to_dot(kb: KnowledgeBase) -> str:
         feed(finding.rule.when, "finding:" + finding.id)
     for flag in kb.red_flags.values():
         lines.append(f"  {_quote('red_flag:' + flag.id)} [label={_quote(flag.label + ' (' + flag.level + ')')}, "
-                     f"{_STYLE['red_flag']}, color={_quote(_LEVEL_COLOR[flag.level])}];")
+                     f"{_STYLE['red_flag']}, color={_quote(kb.triage_levels[flag.level].colour)}];")
         feed(flag.rule.when, "red_flag:" + flag.id)
     for cause in kb.causes.values():
         lines.append(f"  {_quote('cause:' + cause.id)} [label={_quote(cause.label)}, {_STYLE['cause']}];")

@@ -7,28 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import replace
 from pathlib import Path as FsPath
 from typing import Any, Callable
 
-from . import conditions
-from .conditions import Condition, Vocabulary
+from . import conditions, parser
+from .conditions import Condition
 from .documents import Document, Path, read_file
-from .errors import KnowledgeError, Problem
-from .model import (OBSERVATION_TYPES, TRIAGE_LEVELS, Action, Cause, Choice, Citation, Finding,
+from .errors import KnowledgeError, Problem, suggest
+from .model import (ACTIONS, KINDS, OBSERVATION_TYPES, REFERABLE, Action, Cause, Choice, Citation, Finding,
                     KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
 
-SECTIONS = ("knowledge", "sources", "observations", "findings", "causes", "red_flags", "advice", "tests")
-#: Which kinds of conclusion each kind of rule may refer to; this keeps the engine's layers acyclic.
-ALLOWED_REFERENCES = {
-    "ask_when": (),
-    "finding": ("finding",),
-    "red_flag": ("finding",),
-    "evidence": ("finding",),
-    "advice": ("finding", "red_flag", "cause", "triage"),
-    "test": ("finding", "red_flag", "cause", "triage"),
-}
+SECTIONS = ("knowledge", "sources", "observations", *(kind.section for kind in KINDS.values()))
 GENERAL_SOURCE = "general"
+#: The colours a terminal can show (click's names).
+TERMINAL_COLOURS = tuple(f"{bright}{name}" for bright in ("", "bright_")
+                         for name in ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"))
 
 
 def default_directory() -> FsPath:
@@ -58,7 +53,7 @@ class _Reader:
         for name in data:
             if name not in required and name not in optional:
                 self.fail(doc, path + (name,), f"unknown field {name!r}",
-                          conditions.suggest(name, list(required) + list(optional)))
+                          suggest(name, list(required) + list(optional)))
                 ok = False
         return data if ok else None
 
@@ -121,7 +116,7 @@ class _Loader:
             return
         for section, entries in doc.data.items():
             if section not in SECTIONS:
-                self.read.fail(doc, (section,), f"unknown section {section!r}", conditions.suggest(section, SECTIONS))
+                self.read.fail(doc, (section,), f"unknown section {section!r}", suggest(section, SECTIONS))
             elif section == "knowledge":
                 self.items[section].append((doc, (section,), entries))
             elif not isinstance(entries, list):
@@ -154,17 +149,42 @@ class _Loader:
         name = self.read.text(doc, path + ("name",), data.get("name")) or ""
         version = str(data.get("version", "0"))
         disclaimer = self.read.text(doc, path + ("disclaimer",), data.get("disclaimer")) or ""
-        levels: dict[str, TriageLevel] = {}
-        raw = data.get("triage_levels")
-        if isinstance(raw, list):
-            for i, entry in enumerate(raw):
-                entry = self.read.mapping(doc, path + ("triage_levels", i), entry, ("id", "label", "meaning"), ())
-                if entry:
-                    levels[entry["id"]] = TriageLevel(entry["id"], str(entry["label"]), str(entry["meaning"]))
-        if data and tuple(levels) != TRIAGE_LEVELS:
-            self.read.fail(doc, path + ("triage_levels",), "triage_levels must be exactly, in this order: "
-                           + ", ".join(TRIAGE_LEVELS))
+        levels = self.triage_levels(doc, path + ("triage_levels",), data.get("triage_levels")) if data else {}
         return name, version, disclaimer, levels
+
+    def triage_levels(self, doc: Document, path: Path, raw: Any) -> dict[str, TriageLevel]:
+        """The triage levels, most urgent first, and how each is shown."""
+        if not isinstance(raw, list) or not raw:
+            self.read.fail(doc, path, "expected a list of triage levels, most urgent first",
+                           "e.g. - {id: urgent, label: Urgent, meaning: Seek medical help today.}")
+            return {}
+        levels: dict[str, TriageLevel] = {}
+        optional = ("colour", "tint", "terminal_colour", "interrupts")
+        for i, entry in enumerate(raw):
+            where = path + (i,)
+            entry = self.read.mapping(doc, where, entry, ("id", "label", "meaning"), optional)
+            if not entry or not self.read.identifier(doc, where + ("id",), entry["id"]):
+                continue
+            if entry["id"] in levels:
+                self.read.fail(doc, where + ("id",), f"triage level {entry['id']!r} is listed twice")
+                continue
+            shown = {name: entry[name] for name in ("colour", "tint") if name in entry}
+            for name, colour in shown.items():
+                if not isinstance(colour, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+                    self.read.fail(doc, where + (name,), f"{colour!r} is not a colour", "write it as #rrggbb")
+            terminal = entry.get("terminal_colour")
+            if terminal is not None and terminal not in TERMINAL_COLOURS:
+                self.read.fail(doc, where + ("terminal_colour",), f"unknown terminal colour {terminal!r}",
+                               suggest(terminal, TERMINAL_COLOURS))
+            interrupts = entry.get("interrupts", False)
+            if not isinstance(interrupts, bool):
+                self.read.fail(doc, where + ("interrupts",), f"expected true or false, got {interrupts!r}")
+            label = self.read.text(doc, where + ("label",), entry["label"])
+            meaning = self.read.text(doc, where + ("meaning",), entry["meaning"])
+            if label and meaning:
+                levels[entry["id"]] = TriageLevel(entry["id"], label, meaning, terminal_colour=terminal,
+                                                  interrupts=bool(interrupts), **shown)
+        return levels
 
     # -------------------------------------------------------------------------- sources
     def sources(self) -> dict[str, Source]:
@@ -199,7 +219,7 @@ class _Loader:
                 section = str(entry["section"]) if entry.get("section") else None
                 entry = entry["source"]
             if entry not in sources:
-                self.read.fail(doc, path + (i,), f"unknown source {entry!r}", conditions.suggest(entry, list(sources)))
+                self.read.fail(doc, path + (i,), f"unknown source {entry!r}", suggest(entry, list(sources)))
                 continue
             if sources[entry].kind == GENERAL_SOURCE and not provenance:
                 self.read.fail(doc, path + (i,), f"citing {entry!r} needs a provenance field",
@@ -268,28 +288,31 @@ class _Loader:
         return tuple(result)
 
     # ------------------------------------------------------------------------ conditions
-    def condition(self, doc: Document, path: Path, data: Any, kind: str, vocabulary: Vocabulary) -> Condition | None:
+    def condition(self, doc: Document, path: Path, data: Any, kind: str, vocabulary: parser.Vocabulary) -> Condition | None:
         before = len(self.problems)
-        parsed = conditions.parse(data, path, doc, vocabulary, self.problems)
+        parsed = parser.parse(data, path, doc, vocabulary, self.problems)
         if parsed is None:
             if len(self.problems) == before:  # pragma: no cover - the parser always says why
                 self.read.fail(doc, path, "invalid condition")
             return None
-        if kind not in ("advice", "test") and any(isinstance(node, conditions.Unless) for node in parsed.nodes()):
-            self.read.fail(doc, path, f"unless is for advice and tests; a {kind.replace('_', ' ')} rule uses not",
+        closed_world = kind in KINDS and KINDS[kind].layer == ACTIONS  # earlier layers are complete by then
+        title = KINDS[kind].title if kind in KINDS else kind.replace("_", " ")
+        if not closed_world and any(isinstance(node, conditions.Unless) for node in parsed.nodes()):
+            self.read.fail(doc, path, f"unless is for advice and tests; a {title} rule uses not",
                            "not needs answers that rule the condition out, so conclusions never vanish "
                            "as more answers arrive")
             return None
+        allowed_kinds = KINDS[kind].references if kind in KINDS else ()
         for ref in conditions.references_in(parsed):
-            if ref.kind not in ALLOWED_REFERENCES[kind]:
-                allowed = ", ".join(("observations",) + tuple(k + "s" for k in ALLOWED_REFERENCES[kind]))
-                self.read.fail(doc, path, f"a {kind.replace('_', ' ')} rule cannot refer to a {ref.kind.replace('_', ' ')}",
+            if ref.kind not in allowed_kinds:
+                allowed = ", ".join(("observations",) + tuple(k.replace("_", " ") + "s" for k in allowed_kinds))
+                self.read.fail(doc, path, f"a {title} rule cannot refer to a {ref.kind.replace('_', ' ')}",
                                f"it may use {allowed}")
                 return None
         return parsed
 
     def rule(self, doc: Document, path: Path, data: dict, *, kind: str, rule_id: str, target: str,
-             vocabulary: Vocabulary, sources: dict[str, Source], cf: float = 0.0, label: str = "") -> RuleDef | None:
+             vocabulary: parser.Vocabulary, sources: dict[str, Source], cf: float = 0.0, label: str = "") -> RuleDef | None:
         provenance = str(data.get("provenance", "")).strip()
         citations = self.citations(doc, path + ("sources",), data.get("sources"), sources, provenance)
         when = self.condition(doc, path + ("when",), data.get("when"), kind, vocabulary) if "when" in data else None
@@ -301,14 +324,17 @@ class _Loader:
                        note=str(data.get("note", "")).strip(), provenance=provenance,
                        file=doc.file, line=doc.line(path))
 
-    def conclusions(self, observations: dict[str, Observation], sources: dict[str, Source]) -> dict:
+    def conclusions(self, observations: dict[str, Observation], sources: dict[str, Source],
+                    levels: dict[str, TriageLevel]) -> dict:
         """Parse findings, causes, red flags, advice and tests, whose conditions may refer to each other."""
-        known: dict[str, list[str]] = {"finding": [], "red_flag": [], "cause": [], "triage": list(TRIAGE_LEVELS)}
-        for section, kind in (("findings", "finding"), ("red_flags", "red_flag"), ("causes", "cause")):
-            known[kind] = [d["id"] for _, _, d in self.items[section] if isinstance(d, dict) and isinstance(d.get("id"), str)]
-        vocabulary = Vocabulary(observations, known, frozenset(self.broken))
+        known: dict[str, list[str]] = {"triage": list(levels)}
+        for name, kind in KINDS.items():
+            if name in REFERABLE:
+                known[name] = [d["id"] for _, _, d in self.items[kind.section]
+                               if isinstance(d, dict) and isinstance(d.get("id"), str)]
+        vocabulary = parser.Vocabulary(observations, known, frozenset(self.broken))
         rule_fields = ("when", "sources", "note", "provenance")
-        result: dict[str, dict] = {"findings": {}, "red_flags": {}, "causes": {}, "advice": {}, "tests": {}}
+        result: dict[str, dict[str, Any]] = {kind.section: {} for kind in KINDS.values()}
 
         for doc, path, data in self.items["findings"]:
             data = self.read.mapping(doc, path, data, ("id", "label", "when", "sources"), rule_fields + ("description",))
@@ -326,9 +352,9 @@ class _Loader:
             data = self.read.mapping(doc, path, data, ("id", "label", "level", "reason", "when", "sources"), rule_fields)
             if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
                 continue
-            if data["level"] not in TRIAGE_LEVELS:
+            if data["level"] not in levels:
                 self.read.fail(doc, path + ("level",), f"unknown triage level {data['level']!r}",
-                               f"allowed: {', '.join(TRIAGE_LEVELS)}")
+                               f"allowed: {', '.join(levels)}")
                 continue
             reason = self.read.text(doc, path + ("reason",), data["reason"])
             if not reason or not self.unique(doc, path, "conclusion", data["id"]):
@@ -361,7 +387,7 @@ class _Loader:
                     result[section][data["id"]] = Action(data["id"], kind, text, audience, rule)
         return result
 
-    def cause(self, doc: Document, path: Path, data: Any, vocabulary: Vocabulary,
+    def cause(self, doc: Document, path: Path, data: Any, vocabulary: parser.Vocabulary,
               sources: dict[str, Source]) -> Cause | None:
         data = self.read.mapping(doc, path, data, ("id", "label", "description", "sources", "for"),
                                  ("against", "provenance"))
@@ -389,7 +415,7 @@ class _Loader:
                 cf = self.read.number(doc, where + ("cf",), entry["cf"], 0.01, 1.0)
                 if cf is None:
                     continue
-                rule = self.rule(doc, where, entry, kind="evidence", rule_id=f"cause.{cause_id}.{entry['id']}",
+                rule = self.rule(doc, where, entry, kind="cause", rule_id=f"cause.{cause_id}.{entry['id']}",
                                  target=cause_id, vocabulary=vocabulary, sources=sources,
                                  cf=cf if polarity == "for" else -cf, label=str(entry.get("label", "")))
                 if rule:
@@ -399,7 +425,7 @@ class _Loader:
         return Cause(cause_id, str(data["label"]), description, citations, tuple(evidence), provenance)
 
     def ask_when_conditions(self, observations: dict[str, Observation]) -> None:
-        vocabulary = Vocabulary(observations, {}, frozenset(self.broken))
+        vocabulary = parser.Vocabulary(observations, {}, frozenset(self.broken))
         for obs_id, (doc, path, data) in self.ask_when.items():
             parsed = self.condition(doc, path, data, "ask_when", vocabulary)
             if parsed is not None and obs_id in set(conditions.observations_in(parsed)):
@@ -441,7 +467,7 @@ def load(directory: str | os.PathLike | None = None) -> KnowledgeBase:
     sources = loader.sources()
     observations = loader.observations()
     loader.ask_when_conditions(observations)
-    parts = loader.conclusions(observations, sources)
+    parts = loader.conclusions(observations, sources, levels)
     loader.finding_cycles(parts["findings"])
     if loader.problems:
         order: Callable[[Problem], tuple] = lambda p: (p.file or "", p.line or 0)

@@ -1,22 +1,17 @@
 """The validated knowledge base: plain, immutable data built from the YAML files.
 
-Nothing here knows about Experta; the compiler turns these objects into engine rules.
+Nothing here knows about Experta; the compiler turns these objects into engine rules. The
+kinds of conclusion the knowledge base draws are defined once, in :data:`KINDS`: every other
+module (loader, compiler, engine, explanations, reports) reads them from there.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import Iterable, Union
 
 from .conditions import Condition
 
-#: The triage levels of the contract, most urgent first.
-TRIAGE_LEVELS = ("emergency", "urgent", "routine", "self_care")
 OBSERVATION_TYPES = ("bool", "enum", "set", "number")
-
-
-def urgency(level: str) -> int:
-    """Larger is more urgent: self_care 0 ... emergency 3."""
-    return len(TRIAGE_LEVELS) - 1 - TRIAGE_LEVELS.index(level)
 
 
 @dataclass(frozen=True)
@@ -24,7 +19,7 @@ class Source:
     id: str
     title: str
     publisher: str
-    kind: str = "document"  # "document", or "general" for general clinical knowledge
+    kind: str = "document"  # "document", or "general" for knowledge from outside the documents
     file: str | None = None
     note: str = ""
 
@@ -63,19 +58,23 @@ class Observation:
     @property
     def values(self) -> tuple[str, ...]:
         """The allowed value ids of an enum or set observation."""
-        return tuple(c.id for c in self.choices) if self.type in ("enum", "set") else ()
+        return tuple(str(c.id) for c in self.choices) if self.type in ("enum", "set") else ()
 
 
 @dataclass(frozen=True)
 class RuleDef:
-    """A rule as data: when ``when`` holds, ``kind`` conclusion ``target`` is drawn."""
+    """A rule as data: when ``when`` holds, the ``kind`` conclusion ``target`` is drawn.
+
+    ``kind`` is the name of the conclusion's :class:`Kind` (``finding``, ``red_flag``, ``cause``,
+    ``advice``, ``test``); a cause's rules are its evidence, each with a certainty factor.
+    """
 
     id: str
     kind: str
     target: str
     when: Condition
     sources: tuple[Citation, ...]
-    cf: float = 0.0  # evidence rules only: > 0 supports the cause, < 0 opposes it
+    cf: float = 0.0  # evidence for a cause only: > 0 supports it, < 0 opposes it
     label: str = ""
     note: str = ""
     provenance: str = ""
@@ -85,6 +84,10 @@ class RuleDef:
     @property
     def source_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(c.source for c in self.sources))
+
+    @property
+    def is_evidence(self) -> bool:
+        return self.kind == "cause"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ class Finding:
     rule: RuleDef
     description: str = ""
 
+    @property
+    def rules(self) -> tuple[RuleDef, ...]:
+        return (self.rule,)
+
 
 @dataclass(frozen=True)
 class Cause:
@@ -105,6 +112,10 @@ class Cause:
     sources: tuple[Citation, ...]
     evidence: tuple[RuleDef, ...]
     provenance: str = ""
+
+    @property
+    def rules(self) -> tuple[RuleDef, ...]:
+        return self.evidence
 
     @property
     def supporting(self) -> tuple[RuleDef, ...]:
@@ -123,6 +134,10 @@ class RedFlag:
     reason: str
     rule: RuleDef
 
+    @property
+    def rules(self) -> tuple[RuleDef, ...]:
+        return (self.rule,)
+
 
 @dataclass(frozen=True)
 class Action:
@@ -134,15 +149,62 @@ class Action:
     audience: str  # "person" or "clinician"
     rule: RuleDef
 
+    @property
+    def label(self) -> str:
+        return self.text
+
+    @property
+    def rules(self) -> tuple[RuleDef, ...]:
+        return (self.rule,)
+
+
+Conclusion = Union[Finding, Cause, RedFlag, Action]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of conclusion: where it is written, how its rules are named, when they fire.
+
+    ``layer`` orders the engine's firing: a rule may refer only to conclusions of the kinds in
+    ``references``, all of which are complete before its layer fires (findings are ordered among
+    themselves by depth). ``title`` is the kind in words, for messages.
+    """
+
+    name: str
+    section: str  # the YAML section and the KnowledgeBase attribute holding them
+    title: str
+    rule_name: str  # what one of its rules is called in explanations ("evidence" for causes)
+    layer: int
+    references: tuple[str, ...]
+    item_class: type
+
+
+#: Layers in firing order. The aggregation step (cause scores and triage) runs between
+#: CONCLUSIONS and ACTIONS, which is why advice and tests may refer to causes and the triage.
+FINDINGS, CONCLUSIONS, ACTIONS = 0, 1, 2
+#: What a condition may refer to, besides observations: conclusions, and the triage level.
+REFERABLE = ("finding", "red_flag", "cause", "triage")
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (
+    Kind("finding", "findings", "finding", "finding", FINDINGS, ("finding",), Finding),
+    Kind("red_flag", "red_flags", "red flag", "red_flag", CONCLUSIONS, ("finding",), RedFlag),
+    Kind("cause", "causes", "cause", "evidence", CONCLUSIONS, ("finding",), Cause),
+    Kind("advice", "advice", "advice", "advice", ACTIONS, REFERABLE, Action),
+    Kind("test", "tests", "test", "test", ACTIONS, REFERABLE, Action),
+)}
+
 
 @dataclass(frozen=True)
 class TriageLevel:
+    """A triage level and how it is shown; the manifest lists them most urgent first."""
+
     id: str
     label: str
     meaning: str
-
-
-Item = Union[Observation, Finding, Cause, RedFlag, Action, Source]
+    colour: str = "#555555"  # reports and graphs (CSS colour)
+    tint: str = "#f5f5f5"  # background behind the level in HTML reports
+    terminal_colour: str | None = None  # a click colour name, for terminals
+    interrupts: bool = False  # an interview shows a red flag of this level at once
 
 
 @dataclass
@@ -166,31 +228,39 @@ class KnowledgeBase:
 
     def __post_init__(self) -> None:
         if not self.rules:
-            self.rules = {r.id: r for r in self.iter_rules()}
+            self.rules = {r.id: r for kind in KINDS for item in self.conclusions(kind).values() for r in item.rules}
 
     @property
     def knowledge_version(self) -> str:
         return f"{self.version}+{self.digest[:12]}"
 
-    def iter_rules(self) -> Iterator[RuleDef]:
-        for finding in self.findings.values():
-            yield finding.rule
-        for flag in self.red_flags.values():
-            yield flag.rule
-        for cause in self.causes.values():
-            yield from cause.evidence
-        for action in (*self.advice.values(), *self.tests.values()):
-            yield action.rule
+    def conclusions(self, kind: str) -> dict[str, Conclusion]:
+        """The findings, red flags, causes, advice or tests, by kind name (``finding``, ``red_flag``, ...)."""
+        return getattr(self, KINDS[kind].section)  # type: ignore[no-any-return]
 
-    def conclusions(self, kind: str) -> dict:
-        """The findings, red flags, causes, advice or tests, by kind (``finding``, ``red_flag``, ...)."""
-        return {"finding": self.findings, "red_flag": self.red_flags, "cause": self.causes,
-                "advice": self.advice, "test": self.tests}[kind]
+    def conclusion(self, kind: str, item_id: str) -> Conclusion:
+        """One conclusion by kind and id (ids are unique across kinds, but an observation may share one)."""
+        return self.conclusions(kind)[item_id]
 
-    def item(self, item_id: str) -> Item | None:
-        """The observation, finding, cause, red flag, advice, test or source with this id."""
-        for table in (self.observations, self.findings, self.causes, self.red_flags, self.advice,
-                      self.tests, self.sources):
-            if item_id in table:
-                return table[item_id]  # type: ignore[return-value]
-        return None
+    def kind_of(self, item_id: str) -> str | None:
+        """The kind of the conclusion named ``item_id``, or None."""
+        return next((kind for kind in KINDS if item_id in self.conclusions(kind)), None)
+
+    def top_level(self) -> tuple[str, ...]:
+        """Observations written at the top of a case rather than under ``answers`` (age, sex)."""
+        return tuple(obs.id for obs in self.observations.values() if obs.top_level)
+
+    # ------------------------------------------------------------------------- triage
+    @property
+    def calmest_level(self) -> str:
+        """The triage when no red flag is raised (self_care)."""
+        return list(self.triage_levels)[-1]
+
+    def most_urgent(self, levels: Iterable[str]) -> str:
+        """The most urgent of ``levels``; the calmest level when there are none."""
+        return max(levels, key=self.urgency, default=self.calmest_level)
+
+    def urgency(self, level: str) -> int:
+        """Larger is more urgent: the calmest level is 0."""
+        levels = list(self.triage_levels)
+        return len(levels) - 1 - levels.index(level)

@@ -12,10 +12,10 @@ logic is sound, so this never misses an observation that could change the triage
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
 
-from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, Unless, answer_truth, evaluate
-from .model import KnowledgeBase, Observation, RuleDef, urgency
+from .conditions import Truth
+from .decider import Decider
+from .model import RuleDef
 
 
 @dataclass(frozen=True)
@@ -28,71 +28,24 @@ class Pending:
     level: str | None = None  # red flags: the level it would set
 
 
-class Decider:
-    """Three-valued truth of conditions, observations and findings for one set of answers."""
-
-    def __init__(self, kb: KnowledgeBase, answers: Mapping[str, object]):
-        self.kb, self.answers = kb, answers
-        self.findings: dict[str, Truth] = {}
-        self._truths: dict[int, Truth] = {}  # by id() of a condition node of the (immutable) knowledge base
-
-    def leaf(self, leaf: Is | Ref) -> Truth:
-        if isinstance(leaf, Is):
-            return answer_truth(leaf, self.answers)
-        if leaf.kind == "finding":
-            return self.finding(str(leaf.target))
-        raise ValueError(f"{leaf.kind} references are decided by the engine, not by answers")
-
-    def finding(self, finding_id: str) -> Truth:
-        if finding_id not in self.findings:
-            self.findings[finding_id] = self.truth(self.kb.findings[finding_id].rule.when)
-        return self.findings[finding_id]
-
-    def truth(self, condition: Condition) -> Truth:
-        key = id(condition)
-        if key not in self._truths:
-            self._truths[key] = evaluate(condition, self.leaf, self.truth)
-        return self._truths[key]
-
-    def open_observations(self, condition: Condition) -> set[str]:
-        """Unanswered observations reachable from ``condition`` through undecided parts only."""
-        found: set[str] = set()
-        self._walk(condition, found)
-        return found
-
-    def _walk(self, condition: Condition, found: set[str]) -> None:
-        if self.truth(condition) is not Truth.UNKNOWN:
-            return
-        if isinstance(condition, (AllOf, AnyOf, Not, Unless, Count)):
-            for child in condition.children():
-                self._walk(child, found)
-        elif isinstance(condition, Is):
-            found.add(condition.observation)
-        elif isinstance(condition, Ref) and condition.kind == "finding":
-            self._walk(self.kb.findings[str(condition.target)].rule.when, found)
-
-    def applicable(self, obs: Observation) -> bool:
-        """False when the observation's ask_when rules it out (e.g. pregnancy for a man)."""
-        return obs.ask_when is None or self.truth(obs.ask_when) is not Truth.FALSE
-
-
 def pending_rules(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> list[Pending]:
     """Rules an answer could still change, given the decider's answers and the current triage ``level``."""
     kb = decider.kb
     result: list[Pending] = []
+    order = decider.logic.order
 
     def add(rule: RuleDef, effect: str, rule_level: str | None = None) -> None:
-        observations = decider.open_observations(rule.when) - skipped
-        observations = {o for o in observations if decider.applicable(kb.observations[o])}
-        if observations:
-            order = [o for o in kb.observations if o in observations]
-            result.append(Pending(rule, tuple(order), effect, rule_level))
+        _, opens = decider.decide(rule)
+        if opens:
+            observations = {o for o in opens if o not in skipped and decider.applicable(kb.observations[o])}
+            if observations:
+                result.append(Pending(rule, tuple(sorted(observations, key=order.__getitem__)), effect, rule_level))
 
     for flag in kb.red_flags.values():  # red flags only gain with answers: only a higher level can change it
-        if urgency(flag.level) > urgency(level):
+        if kb.urgency(flag.level) > kb.urgency(level):
             add(flag.rule, "triage", flag.level)
     for cause in kb.causes.values():
-        if any(decider.truth(r.when) is not Truth.FALSE for r in cause.supporting):
+        if any(decider.decide(r)[0] != Truth.FALSE for r in cause.supporting):
             for rule in cause.evidence:
                 add(rule, "cause")
     return result
@@ -101,7 +54,7 @@ def pending_rules(decider: Decider, level: str, skipped: frozenset[str] = frozen
 def questions_gated_by(decider: Decider, observation: str) -> list[str]:
     """Unanswered observations whose ask_when is still undecided and depends on ``observation``."""
     return [o.id for o in decider.kb.observations.values()
-            if o.id not in decider.answers and o.ask_when is not None and decider.truth(o.ask_when) is Truth.UNKNOWN
+            if o.id not in decider.answers and o.ask_when is not None and decider.condition(o.ask_when) is Truth.UNKNOWN
             and observation in decider.open_observations(o.ask_when)]
 
 
@@ -121,11 +74,11 @@ def ranked_questions(decider: Decider, pending: list[Pending]) -> list[str]:
         for obs in item.observations:
             uses[obs] = uses.get(obs, 0) + (abs(item.rule.cf) if item.effect == "cause" else 1.0)
             if item.effect == "triage":
-                best[obs] = max(best.get(obs, -1), urgency(item.level or "self_care"))
+                best[obs] = max(best.get(obs, -1), kb.urgency(item.level or kb.calmest_level))
     waiting: set[str] = set()
     for obs_id in list(uses):
         gate = kb.observations[obs_id].ask_when
-        if gate is not None and decider.truth(gate) is Truth.UNKNOWN:
+        if gate is not None and decider.condition(gate) is Truth.UNKNOWN:
             waiting.add(obs_id)
             for gating in decider.open_observations(gate):
                 best[gating] = max(best.get(gating, -1), best.get(obs_id, -1))

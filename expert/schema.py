@@ -5,15 +5,17 @@ prints them.
 """
 from __future__ import annotations
 
-from .model import TRIAGE_LEVELS, KnowledgeBase, Observation
+from typing import Any
+
+from .model import KnowledgeBase, Observation
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def _answer_schema(obs: Observation) -> dict:
+def _answer_schema(obs: Observation) -> dict[str, Any]:
     unknown = {"const": "unknown"}
     if obs.type == "bool":
-        schema: dict = {"type": "boolean"}
+        schema: dict[str, Any] = {"type": "boolean"}
     elif obs.type == "enum":
         schema = {"enum": list(obs.values)}
     elif obs.type == "set":
@@ -25,7 +27,7 @@ def _answer_schema(obs: Observation) -> dict:
     return {"description": obs.question, "anyOf": [schema, unknown]}
 
 
-def case_schema(kb: KnowledgeBase) -> dict:
+def case_schema(kb: KnowledgeBase) -> dict[str, Any]:
     """The case format of docs/contract.md section 1, with this knowledge base's vocabulary."""
     top = {o.id: _answer_schema(o) for o in kb.observations.values() if o.top_level}
     answers = {o.id: _answer_schema(o) for o in kb.observations.values() if not o.top_level}
@@ -46,8 +48,9 @@ _SUPPORT = {"type": "object", "required": ["rule", "facts", "sources"],
                            "findings": _STRINGS, "cf": {"type": "number"}}}
 
 
-def assessment_schema() -> dict:
+def assessment_schema(kb: KnowledgeBase) -> dict[str, Any]:
     """The assessment of docs/contract.md section 4 (required fields) plus this implementation's extras."""
+    levels = {"enum": list(kb.triage_levels)}
     action = {"type": "object", "required": ["id", "text", "rule", "sources"],
               "properties": {"id": {"type": "string"}, "text": {"type": "string"}, "rule": {"type": "string"},
                              "sources": _STRINGS, "audience": {"enum": ["person", "clinician"]}, "facts": _FACTS}}
@@ -58,12 +61,12 @@ def assessment_schema() -> dict:
         "required": ["triage", "red_flags", "causes", "advice", "tests", "unanswered", "knowledge_version"],
         "properties": {
             "triage": {"type": "object", "required": ["level", "label", "because"],
-                       "properties": {"level": {"enum": list(TRIAGE_LEVELS)}, "label": {"type": "string"},
+                       "properties": {"level": levels, "label": {"type": "string"},
                                       "because": _STRINGS, "meaning": {"type": "string"}}},
             "red_flags": {"type": "array", "items": {
                 "allOf": [_SUPPORT, {"type": "object", "required": ["id", "label"],
                                      "properties": {"id": {"type": "string"}, "label": {"type": "string"},
-                                                    "level": {"enum": list(TRIAGE_LEVELS)},
+                                                    "level": levels,
                                                     "reason": {"type": "string"}}}]}},
             "causes": {"type": "array", "items": {
                 "type": "object", "required": ["id", "label", "score", "for", "against"],

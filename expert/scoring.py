@@ -9,7 +9,10 @@ result independent of the order in which rules fired.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import KnowledgeBase, RuleDef
 
 
 def combine(factors: Iterable[float]) -> float:
@@ -28,3 +31,15 @@ def certainty(factors: Iterable[float]) -> float:
     if support == opposition == 1.0:
         return 0.0
     return (support - opposition) / (1.0 - min(support, opposition))
+
+
+def cause_scores(kb: "KnowledgeBase", fired: Iterable["RuleDef"]) -> dict[str, float]:
+    """The score of every cause that some fired rule supports, from its fired evidence, by cause id.
+
+    A cause that only opposing evidence touches is not suggested at all.
+    """
+    factors: dict[str, list[float]] = {}
+    for rule in fired:
+        if rule.is_evidence:
+            factors.setdefault(rule.target, []).append(rule.cf)
+    return {cause: certainty(factors[cause]) for cause in sorted(factors) if any(f > 0 for f in factors[cause])}

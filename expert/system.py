@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Mapping
+from typing import Any, Mapping, Union
 
 from . import loader
 from .assessment import Assessment
 from .case import Case, parse_case
 from .compiler import compile_engine
+from .decider import Logic
 from .documents import Document
 from .engine import SpasmEngine
 from .model import KnowledgeBase
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .consultation import Consultation
-
-CaseSource = Mapping | str | os.PathLike | Document | Case
+CaseSource = Union[Mapping[str, Any], str, "os.PathLike[str]", Document, Case]
 
 
 class Expert:
@@ -30,6 +28,7 @@ class Expert:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.engine_class = compile_engine(kb)
+        self.logic = Logic(kb)
         self._local = threading.local()
 
     @classmethod
@@ -38,7 +37,7 @@ class Expert:
         return cls(loader.load(directory))
 
     def new_engine(self) -> SpasmEngine:
-        """A fresh engine instance (each builds its own Rete network from the compiled rules)."""
+        """A fresh engine instance: its own working memory and agenda over the shared compiled network."""
         return self.engine_class()
 
     def _thread_engine(self) -> SpasmEngine:
@@ -55,11 +54,7 @@ class Expert:
         """Assess one case (raises CaseError if it is invalid)."""
         case = self.case(source)
         run = (engine or self._thread_engine()).evaluate(case.answers)
-        return Assessment(self.kb, case, run)
-
-    def consultation(self, **preset) -> "Consultation":
-        from .consultation import Consultation
-        return Consultation(self, **preset)
+        return Assessment(self.logic, case, run)
 
 
 _default: Expert | None = None

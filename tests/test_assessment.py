@@ -15,7 +15,7 @@ CASE = {"age": 67, "sex": "female", "answers": {"movement": "twitch", "sites": [
 def test_to_dict_has_the_contract_fields(small):
     data = small.assess(CASE).to_dict()
     assert list(data)[:7] == ["triage", "red_flags", "causes", "advice", "tests", "unanswered", "knowledge_version"]
-    jsonschema.validate(data, assessment_schema())
+    jsonschema.validate(data, assessment_schema(expert.default_expert().kb))
     assert data["triage"]["level"] == "urgent"
     assert data["triage"]["because"] == ["red_flag.weak_and_wasting", "red_flag.heat_exhaustion"]
     flag = data["red_flags"][0]
@@ -80,7 +80,7 @@ def test_case_schema_accepts_valid_cases_and_rejects_invalid_ones(small):
 
 def test_shipped_assessment_matches_the_schema_and_says_it_is_not_a_diagnosis():
     data = expert.assess({"age": 50, "answers": {"movement": "cramp", "sites": ["calf"]}}).to_dict(explain=True)
-    jsonschema.validate(data, assessment_schema())
+    jsonschema.validate(data, assessment_schema(expert.default_expert().kb))
     assert "not a diagnosis" in data["disclaimer"]
     assert "triage" in data["explanations"]
 

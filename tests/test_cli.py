@@ -9,7 +9,8 @@ import yaml
 from click.testing import CliRunner
 
 import expert
-from expert.cli.main import cli, main, use_color
+from expert.cli.main import cli, main
+from expert.cli.output import use_color
 from expert.schema import assessment_schema
 from tests.conftest import SMALL_KB
 
@@ -68,7 +69,7 @@ def test_assess_text_report_has_every_section(case_file):
 def test_assess_json_is_the_contract(case_file):
     result = run("assess", case_file, "--format", "json")
     data = json.loads(result.output)
-    jsonschema.validate(data, assessment_schema())
+    jsonschema.validate(data, assessment_schema(expert.default_expert().kb))
     assert data["triage"]["level"] == "urgent"
     assert data == expert.assess(CASE).to_dict()
     explained = json.loads(run("assess", case_file, "-f", "json", "--explain").output)

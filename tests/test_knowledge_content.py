@@ -30,7 +30,7 @@ SEEDS = Path(os.environ.get("SPASM_SEEDS", ROOT.parent / "shared" / "seeds"))
 # The contract's fixed vocabulary as the product holds it (expert/contract.py); when the contract
 # file is present, a test below checks the two agree, so neither can drift unnoticed.
 from expert.contract import CORE_CAUSES, CORE_OBSERVATIONS  # noqa: E402
-from expert.model import TRIAGE_LEVELS as TRIAGE  # noqa: E402
+from expert.contract import TRIAGE_LEVELS as TRIAGE  # noqa: E402
 
 
 @pytest.fixture(scope="module")

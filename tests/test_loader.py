@@ -137,10 +137,34 @@ def test_count_needs_a_sensible_threshold(kb_copy):
     assert "whole number from 1 to 3" in only_problem(directory).message
 
 
-def test_triage_levels_must_be_the_contracts(kb_copy):
+def test_red_flags_and_conditions_use_the_manifests_triage_levels(kb_copy):
     directory = kb_copy("manifest.yaml", "    - {id: urgent, label: Urgent, meaning: Today.}\n", "")
-    problem = only_problem(directory)
-    assert "emergency, urgent, routine, self_care" in problem.message
+    problems = problems_of(directory)
+    assert {p.field.split(".")[-1] for p in problems} == {"level", "triage"} and len(problems) >= 2
+    assert all("allowed: emergency, routine, self_care" in str(p) for p in problems)
+
+
+def test_triage_levels_other_than_the_contracts_are_a_contract_warning(kb_copy):
+    from expert.audit import contract_problems
+    directory = kb_copy()
+    assert not [w for w in contract_problems(loader.load(directory)) if "triage" in w.message]
+    manifest = directory / "manifest.yaml"
+    emergency = "    - {id: emergency, label: Emergency, meaning: Call now.}\n"
+    calmest = "    - {id: self_care, label: Self-care, meaning: Home.}"
+    manifest.write_text(manifest.read_text().replace(emergency, "").replace(calmest, calmest + "\n" + emergency))
+    kb = loader.load(directory)
+    assert kb.calmest_level == "emergency" and kb.urgency("urgent") > kb.urgency("self_care")
+    assert [w.code for w in contract_problems(kb) if "triage" in w.message] == ["contract"]
+
+
+def test_triage_levels_are_checked_for_colours_and_interrupts(kb_copy):
+    directory = kb_copy("manifest.yaml", "    - {id: urgent, label: Urgent, meaning: Today.}\n",
+                        "    - {id: urgent, label: Urgent, meaning: Today., colour: red, terminal_colour: mauve,"
+                        " interrupts: sometimes}\n")
+    problems = problems_of(directory)
+    fields = {p.field for p in problems}
+    assert fields == {"knowledge.triage_levels[1].colour", "knowledge.triage_levels[1].terminal_colour",
+                      "knowledge.triage_levels[1].interrupts"}
 
 
 def test_yaml_syntax_error_has_the_line(kb_copy):

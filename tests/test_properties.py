@@ -12,12 +12,11 @@ from hypothesis import HealthCheck, given, settings
 
 import expert
 from expert.case import output_value
-from expert.model import urgency
 from tests.strategies import add_answer, all_values, cases, with_extra_answer
 
 EXPERT = expert.default_expert()
 KB = EXPERT.kb
-SECOND_ENGINE = EXPERT.new_engine()  # its own Rete network, built separately from the thread's
+SECOND_ENGINE = EXPERT.new_engine()  # its own working memory and agenda, apart from the thread's
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -29,7 +28,7 @@ def test_one_more_answer_never_lowers_triage_nor_removes_a_red_flag(drawn):
         return
     before = EXPERT.assess(case)
     after = EXPERT.assess(add_answer(case, obs, value))
-    assert urgency(after.triage.level) >= urgency(before.triage.level)
+    assert KB.urgency(after.triage.level) >= KB.urgency(before.triage.level)
     assert {f.id for f in before.red_flags} <= {f.id for f in after.red_flags}
 
 
@@ -75,8 +74,7 @@ def test_no_question_that_could_change_the_triage_is_left_out(case):
     engine = EXPERT.new_engine()
     base = EXPERT.assess(case, engine=engine)
     unanswered = set(base.unanswered)
-    from expert.relevance import Decider
-    decider = Decider(KB, base.case.answers)
+    decider = EXPERT.logic.decider(base.case.answers)
     known = set(case["answers"]) | {k for k in case if k != "answers"}
     for obs in KB.observations.values():
         if obs.id in known or not decider.applicable(obs):

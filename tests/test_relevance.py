@@ -20,7 +20,6 @@ def _typed(obs, value):
 def check(chosen, rng, cases, fill):
     kb = chosen.kb
     engine = chosen.new_engine()
-    from expert.relevance import Decider
     for _ in range(cases):
         answers = {}
         for obs in kb.observations.values():
@@ -28,7 +27,7 @@ def check(chosen, rng, cases, fill):
                 answers[obs.id] = _typed(obs, rng.choice(all_values(obs)))
         base = chosen.assess(Case(answers), engine=engine)
         unanswered = set(base.unanswered)
-        decider = Decider(kb, answers)
+        decider = chosen.logic.decider(answers)
         for obs in kb.observations.values():
             if obs.id in answers or not decider.applicable(obs):
                 continue

@@ -1,0 +1,270 @@
+"""Three-valued decisions over the answers: true, false, or not known until more is answered.
+
+:class:`Logic` compiles every condition of a knowledge base once into small functions;
+:class:`Decider` decides them for one case, remembering each finding, and finds the unanswered
+observations that could still decide an open condition. The interview, the list of questions
+that could change a result and the explanations all rest on it.
+
+:func:`reference_run` decides a whole case with it, without the engine: the reference the engine
+is checked against in the tests, and the lower bound it is measured against in the benchmark.
+``unless`` is read closed-world here, as the engine reads it: it holds while its condition is not
+known to hold.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, Unless, Visitor, observations_in
+from .model import KINDS, Observation, RuleDef
+from .scoring import cause_scores
+from .trace import AGGREGATE_RULE, Firing, Run
+
+FALSE, UNKNOWN, TRUE = int(Truth.FALSE), int(Truth.UNKNOWN), int(Truth.TRUE)
+_MISSING = object()
+#: A decision: the truth, and when it is UNKNOWN, the unanswered observations that could settle it
+#: (reached through the undecided parts only; empty otherwise).
+Decision = tuple[int, tuple[str, ...]]
+Decide = Callable[["Decider"], Decision]
+_DECIDED = {FALSE: (FALSE, ()), TRUE: (TRUE, ())}
+
+
+class _Compile(Visitor[Decide]):
+    """Each condition node as a function of a :class:`Decider`, giving its :data:`Decision`."""
+
+    def __init__(self, table: dict[int, Decide]):
+        self.table = table
+
+    def visit(self, condition: Condition) -> Decide:
+        compiled = self.table.get(id(condition))
+        if compiled is None:
+            compiled = self.table[id(condition)] = condition.accept(self)
+        return compiled
+
+    def all_of(self, node: AllOf) -> Decide:
+        parts = [self.visit(c) for c in node.items]
+
+        def decide(d: Decider) -> Decision:
+            opens: tuple[str, ...] = ()
+            for part in parts:
+                truth, more = part(d)
+                if truth == FALSE:
+                    return _DECIDED[FALSE]
+                opens += more
+            return (UNKNOWN, opens) if opens else _DECIDED[TRUE]
+        return decide
+
+    def any_of(self, node: AnyOf) -> Decide:
+        parts = [self.visit(c) for c in node.items]
+
+        def decide(d: Decider) -> Decision:
+            opens: tuple[str, ...] = ()
+            for part in parts:
+                truth, more = part(d)
+                if truth == TRUE:
+                    return _DECIDED[TRUE]
+                opens += more
+            return (UNKNOWN, opens) if opens else _DECIDED[FALSE]
+        return decide
+
+    def not_(self, node: Not) -> Decide:
+        part = self.visit(node.item)
+
+        def decide(d: Decider) -> Decision:
+            truth, opens = part(d)
+            return (UNKNOWN, opens) if truth == UNKNOWN else _DECIDED[TRUE - truth]
+        return decide
+
+    def unless(self, node: Unless) -> Decide:
+        part = self.visit(node.item)
+        return lambda d: _DECIDED[FALSE if part(d)[0] == TRUE else TRUE]
+
+    def count(self, node: Count) -> Decide:
+        parts, least = [self.visit(c) for c in node.items], node.least
+
+        def decide(d: Decider) -> Decision:
+            held = undecided = 0
+            opens: tuple[str, ...] = ()
+            for part in parts:
+                truth, more = part(d)
+                if truth == TRUE:
+                    held += 1
+                elif truth == UNKNOWN:
+                    undecided += 1
+                    opens += more
+            if held >= least:
+                return _DECIDED[TRUE]
+            return _DECIDED[FALSE] if held + undecided < least else (UNKNOWN, opens)
+        return decide
+
+    def test(self, node: Is) -> Decide:
+        observation, holds = node.observation, node.holds
+        unknown = (UNKNOWN, (observation,))
+
+        def decide(d: Decider) -> Decision:
+            value = d.answers.get(observation, _MISSING)
+            if value is _MISSING:
+                return unknown
+            return _DECIDED[TRUE if holds(value) else FALSE]
+        return decide
+
+    def ref(self, node: Ref) -> Decide:
+        if node.kind == "finding":
+            finding = str(node.target)
+            return lambda d: d.finding(finding)
+        return lambda d: _DECIDED[d.conclusion(node)]
+
+
+class Logic:
+    """The knowledge base's conditions compiled for three-valued decisions (built once)."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.table: dict[int, Decide] = {}
+        compile_ = _Compile(self.table)
+        conditions = [rule.when for rule in kb.rules.values()]
+        conditions += [obs.ask_when for obs in kb.observations.values() if obs.ask_when is not None]
+        for condition in conditions:
+            compile_.visit(condition)
+        #: each observation's place in the vocabulary
+        self.order = {obs_id: i for i, obs_id in enumerate(kb.observations)}
+        #: every observation a rule reads, through the findings it uses
+        self.reach: dict[str, frozenset[str]] = {}
+        for rule in kb.rules.values():
+            self._reach(rule)
+
+    def _reach(self, rule: RuleDef) -> frozenset[str]:
+        if rule.id not in self.reach:
+            found = set(observations_in(rule.when))
+            for node in rule.when.nodes():
+                if isinstance(node, Ref) and node.kind == "finding":
+                    found |= self._reach(self.kb.findings[str(node.target)].rule)
+            self.reach[rule.id] = frozenset(found)
+        return self.reach[rule.id]
+
+    def decider(self, answers: Mapping[str, Any], run: Run | None = None) -> "Decider":
+        return Decider(self, answers, run)
+
+
+class Decider:
+    """Three-valued truth of conditions and findings for one set of answers.
+
+    Given the engine's :class:`Run` for the same answers, it reuses what the run decided: a rule
+    that fired is true, and one that did not fire although every observation it reads is
+    answered is false; only the rest is decided again.
+    """
+
+    def __init__(self, logic: Logic, answers: Mapping[str, Any], run: Run | None = None):
+        self.logic, self.kb, self.answers, self.run = logic, logic.kb, answers, run
+        self.findings: dict[str, Decision] = {}
+        self._applicable: dict[str, bool] = {}
+        # for references to red flags, causes and the triage (advice and tests): set by reference_run
+        self.raised: set[str] = set()
+        self.scores: Mapping[str, float] = {}
+        self.level = ""
+
+    def condition(self, condition: Condition) -> Truth:
+        return Truth(self.logic.table[id(condition)](self)[0])
+
+    def decide(self, rule: RuleDef) -> Decision:
+        """A rule's truth, and the unanswered observations that could settle it when it is open."""
+        if self.run is not None:
+            if self.run.fired(rule.id):
+                return _DECIDED[TRUE]
+            if self.logic.reach[rule.id] <= self.answers.keys():
+                return _DECIDED[FALSE]
+        return self.logic.table[id(rule.when)](self)
+
+    def rule(self, rule: RuleDef) -> Truth:
+        return Truth(self.decide(rule)[0])
+
+    def finding(self, finding_id: str) -> Decision:
+        decision = self.findings.get(finding_id)
+        if decision is None:
+            decision = self.findings[finding_id] = self.decide(self.kb.findings[finding_id].rule)
+        return decision
+
+    def conclusion(self, ref: Ref) -> int:
+        """A red flag, cause or triage reference, decided closed-world from what was concluded."""
+        if ref.kind == "red_flag":
+            return TRUE if ref.target in self.raised else FALSE
+        if ref.kind == "cause":
+            score = self.scores.get(str(ref.target))
+            held = score is not None and (score > 0 if ref.min_score is None else score >= ref.min_score)
+            return TRUE if held else FALSE
+        return TRUE if self.level in ref.targets else FALSE
+
+    def applicable(self, obs: Observation) -> bool:
+        """False when the observation's ask_when rules it out (e.g. pregnancy for a man)."""
+        if obs.id not in self._applicable:
+            self._applicable[obs.id] = obs.ask_when is None or self.condition(obs.ask_when) is not Truth.FALSE
+        return self._applicable[obs.id]
+
+    def open_observations(self, condition: Condition) -> set[str]:
+        """Unanswered observations reachable from ``condition`` through undecided parts only."""
+        return set(self.logic.table[id(condition)](self)[1])
+
+
+# ------------------------------------------------------------------------ reference run
+
+class _Grounds(Visitor[None]):
+    """What a true condition matched, as the engine's patterns bind it: the answers and the
+    conclusions of every branch that holds, and for a negation the answers that rule it out."""
+
+    def __init__(self, decider: Decider, answers: dict[str, Any], uses: dict[tuple[str, str], None],
+                 negated: bool = False):
+        self.d, self.answers, self.uses, self.negated = decider, answers, uses, negated
+
+    def _truth(self, node: Condition) -> int:
+        return self.d.logic.table[id(node)](self.d)[0]
+
+    def _flip(self) -> "_Grounds":
+        return _Grounds(self.d, self.answers, self.uses, not self.negated)
+
+    def _children(self, node: Condition, wanted: int) -> None:
+        for child in node.children():
+            if self._truth(child) == wanted:
+                self.visit(child)
+
+    def all_of(self, node: AllOf) -> None:
+        self._children(node, FALSE if self.negated else TRUE)
+
+    any_of = count = all_of  # type: ignore[assignment]
+
+    def not_(self, node: Not) -> None:
+        self._flip().visit(node.item)
+
+    def unless(self, node: Unless) -> None:
+        if self.negated:  # "not unless X": X holds
+            self._flip().visit(node.item)
+
+    def test(self, node: Is) -> None:
+        self.answers[node.observation] = self.d.answers[node.observation]
+
+    def ref(self, node: Ref) -> None:
+        if node.kind == "finding" and self.negated:
+            self.visit(self.d.kb.findings[str(node.target)].rule.when)
+        elif not self.negated:
+            self.uses[(node.kind, self.d.level if node.kind == "triage" else str(node.target))] = None
+
+
+def reference_run(logic: Logic, answers: Mapping[str, Any]) -> Run:
+    """The engine's result for ``answers``, decided directly in three-valued logic."""
+    kb = logic.kb
+    d = Decider(logic, answers)
+    fired: list[RuleDef] = []
+
+    def fire(rules: Iterable[RuleDef]) -> None:
+        fired.extend(rule for rule in rules if logic.table[id(rule.when)](d)[0] == TRUE)
+
+    fire(rule for rule in kb.rules.values() if KINDS[rule.kind].layer < KINDS["advice"].layer)
+    d.raised = {rule.target for rule in fired if rule.kind == "red_flag"}
+    d.scores = cause_scores(kb, fired)
+    d.level = kb.most_urgent(kb.red_flags[flag].level for flag in d.raised)
+    fire(rule for rule in kb.rules.values() if KINDS[rule.kind].layer == KINDS["advice"].layer)
+    firings = [Firing(AGGREGATE_RULE, (), tuple(("red_flag", rule.target) for rule in fired if rule.kind == "red_flag"))]
+    for rule in fired:
+        found: dict[str, Any] = {}
+        uses: dict[tuple[str, str], None] = {}
+        _Grounds(d, found, uses).visit(rule.when)
+        firings.append(Firing(rule.id, tuple(found.items()), tuple(uses)))
+    return Run(tuple(firings), d.scores, d.level)
