@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+from typing import Any
 
 import click
 
@@ -56,8 +57,8 @@ def _describe_item(kb_, item_id: str) -> list[dict]:
     from expert.conditions import describe, references_in
     from expert.model import KINDS, REFERABLE, Action, Cause, RedFlag, RuleDef
 
-    def rule_data(rule: RuleDef) -> dict:
-        data = {"rule": rule.id, "when": describe(rule.when), "defined_at": f"{rule.file}:{rule.line}",
+    def rule_data(rule: RuleDef) -> dict[str, Any]:
+        data: dict[str, Any] = {"rule": rule.id, "when": describe(rule.when), "defined_at": f"{rule.file}:{rule.line}",
                 "sources": [{"source": c.source, "section": c.section} if c.section else c.source for c in rule.sources]}
         if rule.is_evidence:
             data["cf"] = rule.cf

@@ -37,5 +37,7 @@ def completion(shell: str) -> None:
     from click.shell_completion import get_completion_class
 
     root = click.get_current_context().find_root().command
-    completer = get_completion_class(shell)(root, {}, "spasm", "_SPASM_COMPLETE")
+    completion_class = get_completion_class(shell)
+    assert completion_class is not None  # the choice allows only shells click knows
+    completer = completion_class(root, {}, "spasm", "_SPASM_COMPLETE")
     click.echo(completer.source())

@@ -20,9 +20,9 @@ try:
     from experta.abstract import Matcher, Strategy
     from experta.activation import Activation
     from experta.agenda import Agenda
-    from experta.deffacts import DefFacts
     from experta.fact import InitialFact
+    from experta.factlist import FactList
 finally:
     _root.removeHandler(_placeholder)
 
-__all__ = ["Activation", "Agenda", "DefFacts", "Fact", "InitialFact", "KnowledgeEngine", "Matcher", "Rule", "Strategy"]
+__all__ = ["Activation", "Agenda", "Fact", "FactList", "InitialFact", "KnowledgeEngine", "Matcher", "Rule", "Strategy"]

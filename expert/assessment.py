@@ -16,7 +16,7 @@ from .case import Case, output_value
 from .decider import Logic
 from .explain import Derivation, Explainer, WhyAsked, WhyNot
 from .model import Action, KnowledgeBase
-from .relevance import pending_rules, ranked_questions
+from .relevance import ranked_questions
 from .trace import Run, Trace
 
 
@@ -108,7 +108,7 @@ class Assessment:
         self.causes = self._causes()
         self.advice = [self._action(a) for a in kb.advice.values() if run.fired(a.rule.id)]
         self.tests = [self._action(t) for t in kb.tests.values() if run.fired(t.rule.id)]
-        self.unanswered = ranked_questions(self.decider, pending_rules(self.decider, run.triage, case.skipped))
+        self.unanswered = ranked_questions(self.decider, run.triage, case.skipped)
 
     @property
     def knowledge_version(self) -> str:
@@ -165,12 +165,15 @@ class Assessment:
 
     def to_json(self, explain: bool = False, indent: int | None = 2) -> str:
         separators = (",", ": ") if indent else (",", ":")
-        return json.dumps(self.to_dict(explain), ensure_ascii=False, indent=indent, separators=separators)
+        return json.dumps(self.to_dict(explain), ensure_ascii=False, indent=indent, separators=separators,
+                          check_circular=False)  # plain trees built here: no cycle to look for
 
     def explanations(self) -> dict[str, Derivation]:
         """Derivation trees of the triage and of every conclusion, keyed by id."""
         trees: dict[str, Derivation] = {}
-        for item_id in ("triage", *(x.id for x in (*self.red_flags, *self.causes, *self.advice, *self.tests))):
+        listed: list[RedFlagResult | CauseResult | ActionResult] = [*self.red_flags, *self.causes, *self.advice,
+                                                                     *self.tests]
+        for item_id in ("triage", *(item.id for item in listed)):
             tree = self.how(item_id)
             assert tree is not None  # every listed conclusion was drawn
             trees[item_id] = tree

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, Unless, Visitor, observations_in
-from .model import KINDS, Observation, RuleDef
+from .model import ACTIONS, KINDS, KnowledgeBase, Observation, RuleDef
 from .scoring import cause_scores
 from .trace import AGGREGATE_RULE, Firing, Run
 
@@ -125,12 +125,16 @@ class Logic:
         conditions += [obs.ask_when for obs in kb.observations.values() if obs.ask_when is not None]
         for condition in conditions:
             compile_.visit(condition)
+        #: observations asked only in some cases (they have an ask_when)
+        self.gated = frozenset(obs.id for obs in kb.observations.values() if obs.ask_when is not None)
         #: each observation's place in the vocabulary
         self.order = {obs_id: i for i, obs_id in enumerate(kb.observations)}
         #: every observation a rule reads, through the findings it uses
         self.reach: dict[str, frozenset[str]] = {}
         for rule in kb.rules.values():
             self._reach(rule)
+        #: rules decided by the answers alone (no unless, no reference to a red flag, cause or triage)
+        self.open_world = frozenset(rule.id for rule in kb.rules.values() if KINDS[rule.kind].layer < ACTIONS)
 
     def _reach(self, rule: RuleDef) -> frozenset[str]:
         if rule.id not in self.reach:
@@ -155,7 +159,9 @@ class Decider:
 
     def __init__(self, logic: Logic, answers: Mapping[str, Any], run: Run | None = None):
         self.logic, self.kb, self.answers, self.run = logic, logic.kb, answers, run
-        self.findings: dict[str, Decision] = {}
+        self.rules: dict[str, Decision] = {}  # by rule id, each decided once
+        self.fired: Mapping[str, Any] = run.by_rule if run is not None else {}
+        self.answered = frozenset(answers)
         self._applicable: dict[str, bool] = {}
         # for references to red flags, causes and the triage (advice and tests): set by reference_run
         self.raised: set[str] = set()
@@ -167,21 +173,26 @@ class Decider:
 
     def decide(self, rule: RuleDef) -> Decision:
         """A rule's truth, and the unanswered observations that could settle it when it is open."""
-        if self.run is not None:
-            if self.run.fired(rule.id):
-                return _DECIDED[TRUE]
-            if self.logic.reach[rule.id] <= self.answers.keys():
-                return _DECIDED[FALSE]
-        return self.logic.table[id(rule.when)](self)
+        rule_id = rule.id
+        decision = self.rules.get(rule_id)
+        if decision is None:
+            reach = self.logic.reach[rule_id]
+            if rule_id in self.fired:
+                decision = _DECIDED[TRUE]
+            elif self.run is not None and reach <= self.answered:
+                decision = _DECIDED[FALSE]
+            elif rule_id in self.logic.open_world and reach.isdisjoint(self.answered):
+                decision = (UNKNOWN, tuple(reach))  # nothing it reads is answered: all of it is open
+            else:
+                decision = self.logic.table[id(rule.when)](self)
+            self.rules[rule_id] = decision
+        return decision
 
     def rule(self, rule: RuleDef) -> Truth:
         return Truth(self.decide(rule)[0])
 
     def finding(self, finding_id: str) -> Decision:
-        decision = self.findings.get(finding_id)
-        if decision is None:
-            decision = self.findings[finding_id] = self.decide(self.kb.findings[finding_id].rule)
-        return decision
+        return self.decide(self.kb.findings[finding_id].rule)
 
     def conclusion(self, ref: Ref) -> int:
         """A red flag, cause or triage reference, decided closed-world from what was concluded."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 from typing import Any, ClassVar, Mapping
 
-from ._experta import Activation, Agenda, DefFacts, Fact, InitialFact, KnowledgeEngine, Matcher, Strategy
+from ._experta import Activation, Agenda, Fact, FactList, InitialFact, KnowledgeEngine, Matcher, Strategy
 from .model import ACTIONS, CONCLUSIONS, FINDINGS, KnowledgeBase
 from .network import START, TRIAGE, CompiledRule, Key, Network
 from .scoring import cause_scores
@@ -125,7 +125,7 @@ class RoutingMatcher(Matcher):
             rules = self.network.rules
             for index in sorted(dirty) if len(dirty) > 1 else dirty:
                 bound: list[Key] = []
-                holds = rules[index].pattern.match(memory, bound)
+                holds = rules[index].match(memory, bound)
                 old = self.active.get(index)
                 if old is not None and (not holds or old.context["bound"] != tuple(bound)):
                     removed.append(old)
@@ -205,9 +205,16 @@ class SpasmEngine(KnowledgeEngine):
     def get_rules(self) -> list[Any]:
         return list(self.rule_objects)
 
-    def get_deffacts(self) -> list[DefFacts]:
-        """The initial fact only (Experta would look through every member of the class)."""
-        return [self._declare_initial_fact]
+    def reset(self, **kwargs: Any) -> None:
+        """Experta's reset for an engine whose only deffacts is the initial fact: a fresh agenda and
+        working memory holding it (Experta's own reset inspects each deffacts' signature every time)."""
+        self.agenda = Agenda()
+        self.facts = FactList()
+        self.matcher.reset()
+        self.facts.declare(self._fact(InitialFact))
+        added, removed = self.get_activations()
+        self.strategy.update_agenda(self.agenda, added, removed)
+        self.running = False
 
     # ------------------------------------------------------------------------ firing
     def fire(self, rule: CompiledRule, bound: tuple[Key, ...]) -> None:

@@ -369,22 +369,22 @@ class _Loader:
             if cause:
                 result["causes"][cause.id] = cause
 
-        for section, kind in (("advice", "advice"), ("tests", "test")):
+        for section, action in (("advice", "advice"), ("tests", "test")):
             for doc, path, data in self.items[section]:
                 data = self.read.mapping(doc, path, data, ("id", "text", "when", "sources"), rule_fields + ("audience",))
                 if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
                     continue
-                audience = data.get("audience", "person" if kind == "advice" else "clinician")
+                audience = data.get("audience", "person" if action == "advice" else "clinician")
                 if audience not in ("person", "clinician"):
                     self.read.fail(doc, path + ("audience",), f"unknown audience {audience!r}", "allowed: person, clinician")
                     continue
                 text = self.read.text(doc, path + ("text",), data["text"])
                 if not text or not self.unique(doc, path, "conclusion", data["id"]):
                     continue
-                rule = self.rule(doc, path, data, kind=kind, rule_id=f"{kind}.{data['id']}", target=data["id"],
+                rule = self.rule(doc, path, data, kind=action, rule_id=f"{action}.{data['id']}", target=data["id"],
                                  vocabulary=vocabulary, sources=sources, label=text)
                 if rule:
-                    result[section][data["id"]] = Action(data["id"], kind, text, audience, rule)
+                    result[section][data["id"]] = Action(data["id"], action, text, audience, rule)
         return result
 
     def cause(self, doc: Document, path: Path, data: Any, vocabulary: parser.Vocabulary,
@@ -435,7 +435,7 @@ class _Loader:
 
     def finding_cycles(self, findings: dict[str, Finding]) -> None:
         """Findings may build on findings, but never on themselves, however indirectly."""
-        uses = {f.id: [r.target for r in conditions.references_in(f.rule.when) if r.kind == "finding"]
+        uses = {f.id: [str(r.target) for r in conditions.references_in(f.rule.when) if r.kind == "finding"]
                 for f in findings.values()}
         state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 

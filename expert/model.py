@@ -7,6 +7,7 @@ module (loader, compiler, engine, explanations, reports) reads them from there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Union
 
 from .conditions import Condition
@@ -117,11 +118,11 @@ class Cause:
     def rules(self) -> tuple[RuleDef, ...]:
         return self.evidence
 
-    @property
+    @cached_property
     def supporting(self) -> tuple[RuleDef, ...]:
         return tuple(r for r in self.evidence if r.cf > 0)
 
-    @property
+    @cached_property
     def opposing(self) -> tuple[RuleDef, ...]:
         return tuple(r for r in self.evidence if r.cf < 0)
 
@@ -262,5 +263,8 @@ class KnowledgeBase:
 
     def urgency(self, level: str) -> int:
         """Larger is more urgent: the calmest level is 0."""
-        levels = list(self.triage_levels)
-        return len(levels) - 1 - levels.index(level)
+        return self._urgency[level]
+
+    @cached_property
+    def _urgency(self) -> dict[str, int]:
+        return {level: len(self.triage_levels) - 1 - i for i, level in enumerate(self.triage_levels)}

@@ -20,11 +20,18 @@ TRIAGE: Key = ("triage", "")
 _MISSING = object()
 
 
+Match = Callable[[Mapping[Key, Any], list[Key]], bool]
+
+
 class Pattern:
-    """A test over working memory; ``match`` appends the keys it matched to ``bound``."""
+    """A test over working memory; its matcher appends the keys it matched to ``bound``."""
+
+    def matcher(self) -> Match:
+        """The test as one function (the engine calls it for every rule a change reaches)."""
+        raise NotImplementedError
 
     def match(self, memory: Mapping[Key, Any], bound: list[Key]) -> bool:
-        raise NotImplementedError
+        return self.matcher()(memory, bound)
 
     def keys(self) -> Iterator[Key]:
         """Every key this pattern reads: a change at any of them may change its result."""
@@ -41,14 +48,17 @@ class Present(Pattern):
 
     key: Key
     test: Callable[[Any], bool] | None = None
-    text: str = ""
 
-    def match(self, memory: Mapping[Key, Any], bound: list[Key]) -> bool:
-        value = memory.get(self.key, _MISSING)
-        if value is _MISSING or (self.test is not None and not self.test(value)):
-            return False
-        bound.append(self.key)
-        return True
+    def matcher(self) -> Match:
+        key, test = self.key, self.test
+
+        def match(memory: Mapping[Key, Any], bound: list[Key]) -> bool:
+            value = memory.get(key, _MISSING)
+            if value is _MISSING or (test is not None and not test(value)):
+                return False
+            bound.append(key)
+            return True
+        return match
 
     def keys(self) -> Iterator[Key]:
         yield self.key
@@ -63,14 +73,17 @@ class Failing(Pattern):
 
     key: Key
     test: Callable[[Any], bool]
-    text: str = ""
 
-    def match(self, memory: Mapping[Key, Any], bound: list[Key]) -> bool:
-        value = memory.get(self.key, _MISSING)
-        if value is _MISSING or self.test(value):
-            return False
-        bound.append(self.key)
-        return True
+    def matcher(self) -> Match:
+        key, test = self.key, self.test
+
+        def match(memory: Mapping[Key, Any], bound: list[Key]) -> bool:
+            value = memory.get(key, _MISSING)
+            if value is _MISSING or test(value):
+                return False
+            bound.append(key)
+            return True
+        return match
 
     def keys(self) -> Iterator[Key]:
         yield self.key
@@ -85,8 +98,9 @@ class Absent(Pattern):
 
     inner: Pattern
 
-    def match(self, memory: Mapping[Key, Any], bound: list[Key]) -> bool:
-        return not self.inner.match(memory, [])
+    def matcher(self) -> Match:
+        inner = self.inner.matcher()
+        return lambda memory, bound: not inner(memory, [])
 
     def keys(self) -> Iterator[Key]:
         return self.inner.keys()
@@ -96,13 +110,17 @@ class Absent(Pattern):
 class Every(Pattern):
     parts: tuple[Pattern, ...]
 
-    def match(self, memory: Mapping[Key, Any], bound: list[Key]) -> bool:
-        mark = len(bound)
-        for part in self.parts:
-            if not part.match(memory, bound):
-                del bound[mark:]
-                return False
-        return True
+    def matcher(self) -> Match:
+        parts = [part.matcher() for part in self.parts]
+
+        def match(memory: Mapping[Key, Any], bound: list[Key]) -> bool:
+            mark = len(bound)
+            for part in parts:
+                if not part(memory, bound):
+                    del bound[mark:]
+                    return False
+            return True
+        return match
 
     def keys(self) -> Iterator[Key]:
         for part in self.parts:
@@ -119,19 +137,23 @@ class AtLeast(Pattern):
     least: int
     parts: tuple[Pattern, ...]
 
-    def match(self, memory: Mapping[Key, Any], bound: list[Key]) -> bool:
-        start = len(bound)
-        held = 0
-        for part in self.parts:
-            mark = len(bound)
-            if part.match(memory, bound):
-                held += 1
-            else:
-                del bound[mark:]
-        if held < self.least:
-            del bound[start:]
-            return False
-        return True
+    def matcher(self) -> Match:
+        parts, least = [part.matcher() for part in self.parts], self.least
+
+        def match(memory: Mapping[Key, Any], bound: list[Key]) -> bool:
+            start = len(bound)
+            held = 0
+            for part in parts:
+                mark = len(bound)
+                if part(memory, bound):
+                    held += 1
+                else:
+                    del bound[mark:]
+            if held < least:
+                del bound[start:]
+                return False
+            return True
+        return match
 
     def keys(self) -> Iterator[Key]:
         for part in self.parts:
@@ -161,6 +183,9 @@ class CompiledRule:
     pattern: Pattern
     salience: int
     conclusion: Conclusion
+
+    def __post_init__(self) -> None:
+        self.match = self.pattern.matcher()
 
 
 @dataclass(eq=False)

@@ -98,7 +98,7 @@ class _Parser:
             self.fail(path, f"unknown {kind.replace('_', ' ')} {target!r}", suggest(target, known))
         if bad or not targets:
             return None
-        target = tuple(targets) if kind == "triage" else targets[0]
+        target = tuple(map(str, targets)) if kind == "triage" else str(targets[0])
         return Ref(kind, target, float(min_score) if min_score is not None else None)
 
     def observation(self, name: str, value: object, path: Path) -> Condition | None:

@@ -12,13 +12,14 @@ logic is sound, so this never misses an observation that could change the triage
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from .conditions import Truth
 from .decider import Decider
 from .model import RuleDef
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pending:
     """An undecided rule and the unanswered observations that could decide it."""
 
@@ -28,27 +29,40 @@ class Pending:
     level: str | None = None  # red flags: the level it would set
 
 
+def _open_rules(decider: Decider, level: str,
+                skipped: frozenset[str]) -> Iterator[tuple[RuleDef, set[str], str, str | None]]:
+    """Each rule an answer could still change, with the askable observations that could decide it:
+    red flags above the current triage ``level`` (they only gain as answers arrive), and the evidence
+    of every cause that has, or could still gain, support."""
+    kb = decider.kb
+    gated = decider.logic.gated
+
+    def askable(rule: RuleDef) -> set[str]:
+        _, opens = decider.decide(rule)
+        if not opens:
+            return set()
+        return {o for o in opens if o not in skipped and (o not in gated or decider.applicable(kb.observations[o]))}
+
+    current = kb.urgency(level)
+    for flag in kb.red_flags.values():
+        if kb.urgency(flag.level) > current:
+            observations = askable(flag.rule)
+            if observations:
+                yield flag.rule, observations, "triage", flag.level
+    for cause in kb.causes.values():
+        decisions = [(rule, decider.decide(rule)) for rule in cause.evidence]
+        if any(rule.cf > 0 and truth != Truth.FALSE for rule, (truth, _) in decisions):
+            for rule, _ in decisions:
+                observations = askable(rule)
+                if observations:
+                    yield rule, observations, "cause", None
+
+
 def pending_rules(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> list[Pending]:
     """Rules an answer could still change, given the decider's answers and the current triage ``level``."""
-    kb = decider.kb
-    result: list[Pending] = []
     order = decider.logic.order
-
-    def add(rule: RuleDef, effect: str, rule_level: str | None = None) -> None:
-        _, opens = decider.decide(rule)
-        if opens:
-            observations = {o for o in opens if o not in skipped and decider.applicable(kb.observations[o])}
-            if observations:
-                result.append(Pending(rule, tuple(sorted(observations, key=order.__getitem__)), effect, rule_level))
-
-    for flag in kb.red_flags.values():  # red flags only gain with answers: only a higher level can change it
-        if kb.urgency(flag.level) > kb.urgency(level):
-            add(flag.rule, "triage", flag.level)
-    for cause in kb.causes.values():
-        if any(decider.decide(r)[0] != Truth.FALSE for r in cause.supporting):
-            for rule in cause.evidence:
-                add(rule, "cause")
-    return result
+    return [Pending(rule, tuple(sorted(observations, key=order.__getitem__)), effect, rule_level)
+            for rule, observations, effect, rule_level in _open_rules(decider, level, skipped)]
 
 
 def questions_gated_by(decider: Decider, observation: str) -> list[str]:
@@ -58,7 +72,7 @@ def questions_gated_by(decider: Decider, observation: str) -> list[str]:
             and observation in decider.open_observations(o.ask_when)]
 
 
-def ranked_questions(decider: Decider, pending: list[Pending]) -> list[str]:
+def ranked_questions(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> list[str]:
     """Unanswered observations that matter, most important first.
 
     Questions that could raise the triage come first, the most urgent level first; then those
@@ -70,11 +84,13 @@ def ranked_questions(decider: Decider, pending: list[Pending]) -> list[str]:
     kb = decider.kb
     best: dict[str, int] = {}
     uses: dict[str, float] = {}
-    for item in pending:
-        for obs in item.observations:
-            uses[obs] = uses.get(obs, 0) + (abs(item.rule.cf) if item.effect == "cause" else 1.0)
-            if item.effect == "triage":
-                best[obs] = max(best.get(obs, -1), kb.urgency(item.level or kb.calmest_level))
+    for rule, observations, effect, rule_level in _open_rules(decider, level, skipped):
+        weight = abs(rule.cf) if effect == "cause" else 1.0
+        urgency = kb.urgency(rule_level) if rule_level else -1
+        for obs in observations:
+            uses[obs] = uses.get(obs, 0) + weight
+            if urgency > best.get(obs, -1):
+                best[obs] = urgency
     waiting: set[str] = set()
     for obs_id in list(uses):
         gate = kb.observations[obs_id].ask_when
@@ -83,5 +99,5 @@ def ranked_questions(decider: Decider, pending: list[Pending]) -> list[str]:
             for gating in decider.open_observations(gate):
                 best[gating] = max(best.get(gating, -1), best.get(obs_id, -1))
                 uses.setdefault(gating, 0)
-    order = {obs_id: i for i, obs_id in enumerate(kb.observations)}
+    order = decider.logic.order
     return sorted(uses, key=lambda o: (-best.get(o, -1), o in waiting, -uses[o], order[o]))
