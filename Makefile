@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo consult test bench bench-smoke lint clean
+.PHONY: demo consult test host-test bench bench-smoke lint clean
 
 $(BIN)/spasm: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,19 @@ consult: $(BIN)/spasm
 
 test: $(BIN)/spasm
 	$(BIN)/python -m pytest -q
+
+# Installs into an environment that already has frozendict 2 and schema 0.7 (as a host
+# application might), by the README's recipe, and runs the tests there.
+HOST_VENV ?= $(VENV)-host
+host-test:
+	$(PYTHON) -m venv $(HOST_VENV)
+	$(HOST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "frozendict==2.5.1" "schema==0.7.8"
+	$(HOST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps experta==1.9.4
+	$(HOST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "click>=8.1" "PyYAML>=6.0"
+	$(HOST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(HOST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "pytest>=7.4" "hypothesis>=6.80" "pexpect>=4.8" "jsonschema>=4.17"
+	$(HOST_VENV)/bin/python -c "import frozendict, schema; assert frozendict.__version__.startswith('2.'), frozendict.__version__"
+	$(HOST_VENV)/bin/python -m pytest -q
 
 bench: $(BIN)/spasm
 	$(BIN)/python -m bench
