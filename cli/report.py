@@ -57,6 +57,7 @@ class Report:
     level_label: str
     meaning: str
     raised_by: list[str]
+    caution: list[str]  # provisional triage, or unanswered questions that could raise it: said first
     answers: list[tuple[str, str]]
     red_flags: list[Item]
     causes: list[Item]
@@ -88,7 +89,16 @@ def build(assessment, explain: bool = False) -> Report:
     def refs(support) -> str:
         return f"{support.rule} · {', '.join(support.sources)}"
 
-    flags = [Item(f.label, [f.reason, "Because: " + facts_text(f.support)], f.level, refs(f.support))
+    def questions(ids) -> str:
+        return ", ".join(obs[o].label.lower() if o != ids[0] else obs[o].label for o in ids)
+
+    def flag_detail(flag) -> list[str]:
+        detail = [flag.reason, "Because: " + facts_text(flag.support)]
+        if flag.status == "possible":
+            detail.insert(0, "POSSIBLE: not yet ruled out. Would be settled by: " + questions(flag.pending))
+        return detail
+
+    flags = [Item(f.label, flag_detail(f), f.level + (" possible" if f.status == "possible" else ""), refs(f.support))
              for f in assessment.red_flags]
     def evidence_text(support) -> str:
         """``for (cf +0.4): what the rule says, from: the answers it rests on``."""
@@ -124,9 +134,17 @@ def build(assessment, explain: bool = False) -> Report:
     answers = [(obs[k].label, value_text(obs[k], v)) for k, v in given.items()]
     triage = assessment.triage
     shown = kb.triage_levels[triage.level]
+    caution = []
+    if triage.provisional:
+        caution.append("Provisional: set by a possible red flag that unanswered questions could rule out.")
+    if triage.could_rise_to is not None:
+        rise = kb.triage_levels[triage.could_rise_to]
+        caution.append(f"Not yet ruled out: {rise.label.upper()} ({rise.meaning.rstrip('.')}). "
+                       f"Still to ask about: {questions(triage.questions[:6])}"
+                       + (f" (and {len(triage.questions) - 6} more)" if len(triage.questions) > 6 else ""))
     return Report(
         level=triage.level, level_label=triage.label, meaning=triage.meaning,
-        raised_by=[kb.rules[r].label for r in triage.because], answers=answers, red_flags=flags, causes=causes,
+        raised_by=[kb.rules[r].label for r in triage.because], caution=caution, answers=answers, red_flags=flags, causes=causes,
         advice=advice, clinician=clinician, tests=tests, unanswered=unanswered, sources=sources,
         disclaimer=assessment.disclaimer, knowledge_version=assessment.knowledge_version,
         colour=shown.terminal_colour, html_colour=shown.colour, tint=shown.tint,
@@ -147,6 +165,8 @@ def render_text(report: Report, color: bool = False) -> str:
     lines: list[str] = []
     banner = f"{report.level_label.upper()}: {report.meaning}"
     lines += [style(line, fg=report.colour, bold=True) for line in _wrap(banner, "")]
+    for line in report.caution:
+        lines += [style(text, bold=True) for text in _wrap(line, "", "  ")]
     if report.raised_by:
         lines += _wrap("Raised by: " + "; ".join(report.raised_by), "", "  ")
     else:
@@ -242,6 +262,7 @@ def _plain(value: Any) -> str:
 
 def render_markdown(report: Report) -> str:
     out = ["# Spasm Expert assessment", "", f"**{report.level_label}: {report.meaning}**", ""]
+    out += [f"**{line}**\n" for line in report.caution]
     out.append(("Raised by: " + "; ".join(report.raised_by)) if report.raised_by
                else "No red flag was found in the answers given.")
 
@@ -306,6 +327,7 @@ def render_html(report: Report) -> str:
              f'<section id="triage" class="banner {esc(report.level)}" style="background:{esc(report.tint)};'
              f'border-color:{esc(report.html_colour)}"><span class="level">'
              f"{esc(report.level_label)}</span>: {esc(report.meaning)}<br><small>"
+             + "".join(f"<strong>{esc(line)}</strong><br>" for line in report.caution)
              + (esc("Raised by: " + "; ".join(report.raised_by)) if report.raised_by
                 else "No red flag was found in the answers given.") + "</small></section>"]
 

@@ -15,8 +15,8 @@ from typing import Any
 from .case import Case, output_value
 from .decider import Logic
 from .explain import Derivation, Explainer, WhyAsked, WhyNot
-from .model import Action, KnowledgeBase
-from .relevance import ranked_questions
+from .model import CONFIRMED, POSSIBLE, Action, KnowledgeBase, RedFlag
+from .relevance import Relevance, relevance
 from .trace import Run, Trace
 
 
@@ -42,26 +42,44 @@ class Support:
 
 @dataclass(frozen=True)
 class TriageResult:
+    """The triage level, the red flags that set it, and how far unanswered questions could raise it.
+
+    ``provisional`` when only possible red flags set the level; ``could_rise_to`` is the most urgent
+    level answers to ``questions`` could still reach, when above ``level``.
+    """
+
     level: str
     label: str
     meaning: str
     because: tuple[str, ...]
+    provisional: bool = False
+    could_rise_to: str | None = None
+    questions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "label": self.label, "because": list(self.because), "meaning": self.meaning}
+        data: dict[str, Any] = {"level": self.level, "label": self.label, "because": list(self.because),
+                                "meaning": self.meaning, "provisional": self.provisional}
+        if self.could_rise_to is not None:
+            data.update(could_rise_to=self.could_rise_to, questions=list(self.questions))
+        return data
 
 
 @dataclass(frozen=True)
 class RedFlagResult:
+    """A red flag raised: ``confirmed`` by the answers, or ``possible`` while the ``pending``
+    questions (which could rule it out) are unanswered; either way it counts towards the triage."""
+
     id: str
     label: str
     level: str
     reason: str
     support: Support
+    status: str = CONFIRMED
+    pending: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = {"id": self.id, "label": self.label, **self.support.to_dict()}
-        data.update(level=self.level, reason=self.reason)
+        data.update(level=self.level, reason=self.reason, status=self.status, pending=list(self.pending))
         return data
 
 
@@ -101,14 +119,14 @@ class Assessment:
         self.trace = Trace(self.kb, run)
         self.decider = logic.decider(case.answers, run)  # reuses what the run decided
         kb = self.kb
-        self.triage = self._triage()
-        self.red_flags = sorted((RedFlagResult(f.id, f.label, f.level, f.reason, self._support(f.rule.id))
-                                 for f in kb.red_flags.values() if run.fired(f.rule.id)),
+        self.red_flags = sorted((self._red_flag(flag) for flag in kb.red_flags.values() if run.fired(flag.rule.id)),
                                 key=lambda f: -kb.urgency(f.level))  # stable: knowledge order within a level
+        open_questions = relevance(self.decider, run.triage, case.skipped)
+        self.unanswered = open_questions.questions
+        self.triage = self._triage(open_questions)
         self.causes = self._causes()
         self.advice = [self._action(a) for a in kb.advice.values() if run.fired(a.rule.id)]
         self.tests = [self._action(t) for t in kb.tests.values() if run.fired(t.rule.id)]
-        self.unanswered = ranked_questions(self.decider, run.triage, case.skipped)
 
     @property
     def knowledge_version(self) -> str:
@@ -125,12 +143,20 @@ class Assessment:
         facts = tuple((obs_id, output_value(self.kb.observations[obs_id], value)) for obs_id, value in grounds.answers)
         return Support(rule_id, facts, grounds.findings, rule.source_ids, rule.cf if rule.is_evidence else None)
 
-    def _triage(self) -> TriageResult:
+    def _red_flag(self, flag: RedFlag) -> RedFlagResult:
+        support = self._support(flag.rule.id)
+        if not self.run.by_rule[flag.rule.id].possible:
+            return RedFlagResult(flag.id, flag.label, flag.level, flag.reason, support)
+        return RedFlagResult(flag.id, flag.label, flag.level, flag.reason, support, POSSIBLE,
+                             tuple(self.decider.pending(flag.rule)))
+
+    def _triage(self, open_questions: Relevance) -> TriageResult:
         level = self.run.triage
-        because = tuple(flag.rule.id for flag in self.kb.red_flags.values()
-                        if flag.level == level and self.run.fired(flag.rule.id))
+        setting = [flag for flag in self.red_flags if flag.level == level]
         info = self.kb.triage_levels[level]
-        return TriageResult(level, info.label, info.meaning, because)
+        return TriageResult(level, info.label, info.meaning, tuple(f.support.rule for f in setting),
+                            provisional=bool(setting) and all(f.status == POSSIBLE for f in setting),
+                            could_rise_to=open_questions.could_rise_to, questions=tuple(open_questions.raising))
 
     def _causes(self) -> list[CauseResult]:
         causes = []

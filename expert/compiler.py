@@ -5,9 +5,12 @@ working memory (``network.py``): an observation test reads the answer, a referen
 conclusion drawn earlier, ``all`` / ``any`` / ``count`` combine patterns.
 
 ``not`` needs answers: it is pushed down to the leaves, where a negated test matches an answer
-that fails it, so findings, red flags and evidence are made of positive patterns only and can
-only gain conclusions as answers arrive. Absence (negation as failure) is used only for
-``unless`` and for references to conclusions of earlier layers, both in advice and tests.
+that fails it, so cause evidence is made of positive patterns only and only gains conclusions as
+answers arrive. Findings and red flags are compiled twice. Their rule matches when the answers
+given are enough, with an unanswered exclusion (a ``not``) counting as absent; a second pattern,
+the strict one, tells at firing time whether the answers confirm it or it is only possible.
+Absence (negation as failure) is otherwise used only for ``unless`` and for references to
+conclusions of earlier layers, both in advice and tests.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from typing import Any
 from ._experta import Rule
 from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Unless, Visitor, references_in
 from .engine import AGGREGATE_SALIENCE, SALIENCE, SpasmEngine
-from .model import FINDINGS, KINDS, KnowledgeBase, RuleDef
+from .model import CONFIRMED, FINDINGS, KINDS, KnowledgeBase, RuleDef
 from .trace import AGGREGATE_RULE
 from .network import (START, TRIAGE, Absent, AtLeast, CompiledRule, Conclusion, Every, Failing, Network, Pattern,
                       Present)
@@ -30,11 +33,16 @@ def _test(leaf: Is) -> Any:
 
 
 class _Positive(Visitor[Pattern]):
-    """The pattern that matches when a condition holds."""
+    """The pattern that matches when a condition holds.
 
-    def __init__(self, kb: KnowledgeBase):
-        self.kb = kb
-        self.negative = _Negative(self)
+    Strict, it matches when the answers confirm the condition (three-valued true). Lenient, an
+    exclusion (``not X``) also holds while X is not confirmed, and a finding may be only possible.
+    """
+
+    def __init__(self, kb: KnowledgeBase, lenient: bool = False):
+        self.kb, self.lenient = kb, lenient
+        self.strict = _Positive(kb) if lenient else self
+        self.negative = _Negative(self.strict)
 
     def all_of(self, node: AllOf) -> Pattern:
         return Every(tuple(self.visit(c) for c in node.items))
@@ -43,7 +51,11 @@ class _Positive(Visitor[Pattern]):
         return AtLeast(1, tuple(self.visit(c) for c in node.items))
 
     def not_(self, node: Not) -> Pattern:
-        return self.negative.visit(node.item)
+        ruled_out = self.negative.visit(node.item)
+        if not self.lenient:
+            return ruled_out
+        # ruled out by the answers (bound, as strictly), or at least not confirmed yet
+        return AtLeast(1, (ruled_out, Absent(self.strict.visit(node.item))))
 
     def unless(self, node: Unless) -> Pattern:
         return Absent(self.visit(node.item))
@@ -61,7 +73,9 @@ class _Positive(Visitor[Pattern]):
             minimum = node.min_score
             return Present(("cause", str(node.target)),
                            (lambda score: score > 0) if minimum is None else (lambda score: score >= minimum))
-        return Present((node.kind, str(node.target)))
+        if node.kind == "finding" and not self.lenient:
+            return Present(("finding", str(node.target)), CONFIRMED.__eq__)
+        return Present((node.kind, str(node.target)))  # a red flag counts possible or confirmed
 
 
 class _Negative(Visitor[Pattern]):
@@ -94,9 +108,10 @@ class _Negative(Visitor[Pattern]):
         return Absent(self.positive.visit(node))  # a conclusion of an earlier layer, decided closed-world
 
 
-def pattern(condition: Condition, kb: KnowledgeBase) -> Pattern:
-    """The pattern over working memory that matches exactly when ``condition`` holds."""
-    return _Positive(kb).visit(condition)
+def pattern(condition: Condition, kb: KnowledgeBase, lenient: bool = False) -> Pattern:
+    """The pattern over working memory that matches exactly when ``condition`` holds (strictly,
+    or leniently: with unanswered exclusions taken as absent)."""
+    return _Positive(kb, lenient).visit(condition)
 
 
 def finding_depths(kb: KnowledgeBase) -> dict[str, int]:
@@ -118,7 +133,11 @@ def _compile_rule(index: int, rule: RuleDef, kb: KnowledgeBase, depths: dict[str
     layer = KINDS[rule.kind].layer
     salience = SALIENCE[layer] - (depths[rule.target] if layer == FINDINGS else 0)
     level = kb.red_flags[rule.target].level if rule.kind == "red_flag" else ""
-    return CompiledRule(index, rule.id, pattern(rule.when, kb), salience, Conclusion(rule.kind, rule.target, level))
+    conclusion = Conclusion(rule.kind, rule.target, level)
+    if KINDS[rule.kind].possible:
+        return CompiledRule(index, rule.id, pattern(rule.when, kb, lenient=True), salience, conclusion,
+                            confirm=pattern(rule.when, kb))
+    return CompiledRule(index, rule.id, pattern(rule.when, kb), salience, conclusion)
 
 
 def _experta_rule(compiled: CompiledRule) -> Rule:

@@ -12,7 +12,7 @@ known to hold.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, Unless, Visitor, observations_in
 from .model import ACTIONS, KINDS, KnowledgeBase, Observation, RuleDef
@@ -114,6 +114,50 @@ class _Compile(Visitor[Decide]):
         return lambda d: _DECIDED[d.conclusion(node)]
 
 
+Holds = Callable[["Decider"], bool]
+
+
+class _CompileLenient(Visitor[Holds]):
+    """Each node of a finding's or red flag's condition as a function telling whether it holds
+    leniently: positive tests need answers, an exclusion (``not X``) holds while X is not true."""
+
+    def __init__(self, table: dict[int, Holds], strict: dict[int, Decide]):
+        self.table, self.strict = table, strict
+
+    def visit(self, condition: Condition) -> Holds:
+        compiled = self.table.get(id(condition))
+        if compiled is None:
+            compiled = self.table[id(condition)] = condition.accept(self)
+        return compiled
+
+    def all_of(self, node: AllOf) -> Holds:
+        parts = [self.visit(c) for c in node.items]
+        return lambda d: all(part(d) for part in parts)
+
+    def any_of(self, node: AnyOf) -> Holds:
+        parts = [self.visit(c) for c in node.items]
+        return lambda d: any(part(d) for part in parts)
+
+    def count(self, node: Count) -> Holds:
+        parts, least = [self.visit(c) for c in node.items], node.least
+        return lambda d: sum(1 for part in parts if part(d)) >= least
+
+    def not_(self, node: Not) -> Holds:
+        strict = self.strict[id(node.item)]
+        return lambda d: strict(d)[0] != TRUE
+
+    def unless(self, node: Unless) -> Holds:  # pragma: no cover - the loader refuses unless here
+        raise ValueError("unless is for advice and tests")
+
+    def test(self, node: Is) -> Holds:
+        strict = self.strict[id(node)]
+        return lambda d: strict(d)[0] == TRUE
+
+    def ref(self, node: Ref) -> Holds:
+        finding = str(node.target)
+        return lambda d: d.possibly(finding)
+
+
 class Logic:
     """The knowledge base's conditions compiled for three-valued decisions (built once)."""
 
@@ -125,6 +169,12 @@ class Logic:
         conditions += [obs.ask_when for obs in kb.observations.values() if obs.ask_when is not None]
         for condition in conditions:
             compile_.visit(condition)
+        #: findings and red flags: whether each holds with unanswered exclusions taken as absent
+        self.lenient: dict[int, Holds] = {}
+        lenient = _CompileLenient(self.lenient, self.table)
+        for rule in kb.rules.values():
+            if KINDS[rule.kind].possible:
+                lenient.visit(rule.when)
         #: observations asked only in some cases (they have an ask_when)
         self.gated = frozenset(obs.id for obs in kb.observations.values() if obs.ask_when is not None)
         #: each observation's place in the vocabulary
@@ -163,6 +213,7 @@ class Decider:
         self.fired: Mapping[str, Any] = run.by_rule if run is not None else {}
         self.answered = frozenset(answers)
         self._applicable: dict[str, bool] = {}
+        self._held: dict[str, bool] = {}
         # for references to red flags, causes and the triage (advice and tests): set by reference_run
         self.raised: set[str] = set()
         self.scores: Mapping[str, float] = {}
@@ -177,7 +228,8 @@ class Decider:
         decision = self.rules.get(rule_id)
         if decision is None:
             reach = self.logic.reach[rule_id]
-            if rule_id in self.fired:
+            firing = self.fired.get(rule_id)
+            if firing is not None and not firing.possible:
                 decision = _DECIDED[TRUE]
             elif self.run is not None and reach <= self.answered:
                 decision = _DECIDED[FALSE]
@@ -193,6 +245,24 @@ class Decider:
 
     def finding(self, finding_id: str) -> Decision:
         return self.decide(self.kb.findings[finding_id].rule)
+
+    # ------------------------------------------------------------- possible (lenient)
+    def holds(self, rule: RuleDef) -> bool:
+        """Whether a finding or red flag holds with its unanswered exclusions taken as absent."""
+        held = self._held.get(rule.id)
+        if held is None:
+            held = self._held[rule.id] = self.logic.lenient[id(rule.when)](self)
+        return held
+
+    def possibly(self, finding_id: str) -> bool:
+        return self.holds(self.kb.findings[finding_id].rule)
+
+    def pending(self, rule: RuleDef) -> list[str]:
+        """For a finding or red flag that holds only as possible: the unanswered observations
+        that could settle it (those inside its undecided exclusions), in vocabulary order."""
+        found: set[str] = set()
+        _Pending(self, found).visit(rule.when)
+        return sorted(found, key=self.logic.order.__getitem__)
 
     def conclusion(self, ref: Ref) -> int:
         """A red flag, cause or triage reference, decided closed-world from what was concluded."""
@@ -215,34 +285,67 @@ class Decider:
         return set(self.logic.table[id(condition)](self)[1])
 
 
-# ------------------------------------------------------------------------ reference run
+class _Pending(Visitor[None]):
+    """Walks the leniently holding parts of a condition, collecting the unanswered observations of
+    each exclusion that is not yet decided."""
 
-class _Grounds(Visitor[None]):
-    """What a true condition matched, as the engine's patterns bind it: the answers and the
-    conclusions of every branch that holds, and for a negation the answers that rule it out."""
+    def __init__(self, decider: Decider, found: set[str]):
+        self.d, self.found = decider, found
 
-    def __init__(self, decider: Decider, answers: dict[str, Any], uses: dict[tuple[str, str], None],
-                 negated: bool = False):
-        self.d, self.answers, self.uses, self.negated = decider, answers, uses, negated
+    def visit(self, condition: Condition) -> None:
+        if self.d.logic.lenient[id(condition)](self.d):
+            condition.accept(self)
 
-    def _truth(self, node: Condition) -> int:
-        return self.d.logic.table[id(node)](self.d)[0]
-
-    def _flip(self) -> "_Grounds":
-        return _Grounds(self.d, self.answers, self.uses, not self.negated)
-
-    def _children(self, node: Condition, wanted: int) -> None:
+    def all_of(self, node: Condition) -> None:
         for child in node.children():
-            if self._truth(child) == wanted:
-                self.visit(child)
-
-    def all_of(self, node: AllOf) -> None:
-        self._children(node, FALSE if self.negated else TRUE)
+            self.visit(child)
 
     any_of = count = all_of  # type: ignore[assignment]
 
     def not_(self, node: Not) -> None:
-        self._flip().visit(node.item)
+        truth, opens = self.d.logic.table[id(node.item)](self.d)
+        if truth == UNKNOWN:
+            self.found.update(opens)
+
+    def test(self, node: Is) -> None:
+        pass
+
+    def ref(self, node: Ref) -> None:
+        rule = self.d.kb.findings[str(node.target)].rule
+        if self.d.decide(rule)[0] != TRUE:
+            self.visit(rule.when)
+
+
+# ------------------------------------------------------------------------ reference run
+
+class _Grounds(Visitor[None]):
+    """What a holding condition matched, as the engine's patterns bind it: the answers and the
+    conclusions of every branch that holds, and for a negation the answers that rule it out.
+    ``lenient`` reads a finding's or red flag's condition as the engine matches it (an exclusion
+    binds its answers only when they rule it out)."""
+
+    def __init__(self, decider: Decider, answers: dict[str, Any], uses: dict[tuple[str, str], None],
+                 negated: bool = False, lenient: bool = False):
+        self.d, self.answers, self.uses, self.negated, self.lenient = decider, answers, uses, negated, lenient
+
+    def _holds(self, node: Condition) -> bool:
+        if self.lenient:
+            return self.d.logic.lenient[id(node)](self.d)
+        return self.d.logic.table[id(node)](self.d)[0] == (FALSE if self.negated else TRUE)
+
+    def _flip(self) -> "_Grounds":
+        return _Grounds(self.d, self.answers, self.uses, not self.negated)
+
+    def all_of(self, node: Condition) -> None:
+        for child in node.children():
+            if self._holds(child):
+                self.visit(child)
+
+    any_of = count = all_of  # type: ignore[assignment]
+
+    def not_(self, node: Not) -> None:
+        if not self.lenient or self.d.logic.table[id(node.item)](self.d)[0] == FALSE:
+            self._flip().visit(node.item)
 
     def unless(self, node: Unless) -> None:
         if self.negated:  # "not unless X": X holds
@@ -259,23 +362,27 @@ class _Grounds(Visitor[None]):
 
 
 def reference_run(logic: Logic, answers: Mapping[str, Any]) -> Run:
-    """The engine's result for ``answers``, decided directly in three-valued logic."""
+    """The engine's result for ``answers``, decided directly: findings and red flags leniently
+    (possible when they hold only with an exclusion unanswered), everything else in three-valued
+    logic, with advice and tests closed-world."""
     kb = logic.kb
     d = Decider(logic, answers)
     fired: list[RuleDef] = []
-
-    def fire(rules: Iterable[RuleDef]) -> None:
-        fired.extend(rule for rule in rules if logic.table[id(rule.when)](d)[0] == TRUE)
-
-    fire(rule for rule in kb.rules.values() if KINDS[rule.kind].layer < KINDS["advice"].layer)
+    for rule in kb.rules.values():
+        if KINDS[rule.kind].layer < ACTIONS and (d.holds(rule) if KINDS[rule.kind].possible else
+                                                  d.decide(rule)[0] == TRUE):
+            fired.append(rule)
     d.raised = {rule.target for rule in fired if rule.kind == "red_flag"}
     d.scores = cause_scores(kb, fired)
     d.level = kb.most_urgent(kb.red_flags[flag].level for flag in d.raised)
-    fire(rule for rule in kb.rules.values() if KINDS[rule.kind].layer == KINDS["advice"].layer)
+    fired += [rule for rule in kb.rules.values()
+              if KINDS[rule.kind].layer == ACTIONS and logic.table[id(rule.when)](d)[0] == TRUE]
     firings = [Firing(AGGREGATE_RULE, (), tuple(("red_flag", rule.target) for rule in fired if rule.kind == "red_flag"))]
     for rule in fired:
         found: dict[str, Any] = {}
         uses: dict[tuple[str, str], None] = {}
-        _Grounds(d, found, uses).visit(rule.when)
-        firings.append(Firing(rule.id, tuple(found.items()), tuple(uses)))
+        lenient = KINDS[rule.kind].possible
+        _Grounds(d, found, uses, lenient=lenient).visit(rule.when)
+        firings.append(Firing(rule.id, tuple(found.items()), tuple(uses),
+                              possible=lenient and d.decide(rule)[0] != TRUE))
     return Run(tuple(firings), d.scores, d.level)

@@ -18,7 +18,7 @@ import bisect
 from typing import Any, ClassVar, Mapping
 
 from ._experta import Activation, Agenda, Fact, FactList, InitialFact, KnowledgeEngine, Matcher, Strategy
-from .model import ACTIONS, CONCLUSIONS, FINDINGS, KnowledgeBase
+from .model import ACTIONS, CONCLUSIONS, CONFIRMED, FINDINGS, POSSIBLE, KnowledgeBase
 from .network import START, TRIAGE, CompiledRule, Key, Network
 from .scoring import cause_scores
 from .trace import AGGREGATE_RULE, Firing, Run
@@ -38,17 +38,17 @@ class Obs(Fact):
 
 
 class Finding(Fact):
-    """A derived finding was concluded: ``id``."""
+    """A derived finding was concluded: ``id``, and ``status`` confirmed or possible."""
 
     def key(self) -> tuple[Key, Any]:
-        return ("finding", self["id"]), True
+        return ("finding", self["id"]), self["status"]
 
 
 class RedFlag(Fact):
-    """A red flag was raised: ``id`` and its triage ``level``."""
+    """A red flag was raised: ``id``, its triage ``level``, and ``status`` confirmed or possible."""
 
     def key(self) -> tuple[Key, Any]:
-        return ("red_flag", self["id"]), self["level"]
+        return ("red_flag", self["id"]), self["status"]
 
 
 class CauseScore(Fact):
@@ -223,13 +223,15 @@ class SpasmEngine(KnowledgeEngine):
         answers = tuple((key[1], memory[key]) for key in bound if key[0] == "obs")
         uses = tuple((key[0], key[1] if key != TRIAGE else memory[key]) for key in bound
                      if key[0] not in ("obs", "start"))
-        self.firings.append(Firing(rule.id, tuple(dict.fromkeys(answers)), tuple(dict.fromkeys(uses))))
+        possible = rule.confirmed is not None and not rule.confirmed(memory, [])
+        self.firings.append(Firing(rule.id, tuple(dict.fromkeys(answers)), tuple(dict.fromkeys(uses)), possible))
         conclusion = rule.conclusion
         if conclusion.target in self.read_kinds.get(conclusion.kind, ()):
+            status = POSSIBLE if possible else CONFIRMED
             if conclusion.kind == "finding":
-                self.declare(self._fact(Finding, id=conclusion.target))
+                self.declare(self._fact(Finding, id=conclusion.target, status=status))
             elif conclusion.kind == "red_flag":
-                self.declare(self._fact(RedFlag, id=conclusion.target, level=conclusion.level))
+                self.declare(self._fact(RedFlag, id=conclusion.target, level=conclusion.level, status=status))
 
     def aggregate(self) -> None:
         """Once all evidence is in: score each supported cause, and set the triage to the most

@@ -168,7 +168,9 @@ class Kind:
 
     ``layer`` orders the engine's firing: a rule may refer only to conclusions of the kinds in
     ``references``, all of which are complete before its layer fires (findings are ordered among
-    themselves by depth). ``title`` is the kind in words, for messages.
+    themselves by depth). ``title`` is the kind in words, for messages. Where ``possible``, a rule
+    holds with an unanswered exclusion (``not``) taken as absent, and the conclusion is then
+    possible rather than confirmed: so missing information never silences a red flag.
     """
 
     name: str
@@ -178,17 +180,21 @@ class Kind:
     layer: int
     references: tuple[str, ...]
     item_class: type
+    possible: bool = False
 
 
 #: Layers in firing order. The aggregation step (cause scores and triage) runs between
 #: CONCLUSIONS and ACTIONS, which is why advice and tests may refer to causes and the triage.
 FINDINGS, CONCLUSIONS, ACTIONS = 0, 1, 2
+#: The status of a finding or red flag: the answers confirm it, or it holds only while an
+#: exclusion is unanswered.
+CONFIRMED, POSSIBLE = "confirmed", "possible"
 #: What a condition may refer to, besides observations: conclusions, and the triage level.
 REFERABLE = ("finding", "red_flag", "cause", "triage")
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    Kind("finding", "findings", "finding", "finding", FINDINGS, ("finding",), Finding),
-    Kind("red_flag", "red_flags", "red flag", "red_flag", CONCLUSIONS, ("finding",), RedFlag),
+    Kind("finding", "findings", "finding", "finding", FINDINGS, ("finding",), Finding, possible=True),
+    Kind("red_flag", "red_flags", "red flag", "red_flag", CONCLUSIONS, ("finding",), RedFlag, possible=True),
     Kind("cause", "causes", "cause", "evidence", CONCLUSIONS, ("finding",), Cause),
     Kind("advice", "advice", "advice", "advice", ACTIONS, REFERABLE, Action),
     Kind("test", "tests", "test", "test", ACTIONS, REFERABLE, Action),
@@ -264,6 +270,10 @@ class KnowledgeBase:
     def urgency(self, level: str) -> int:
         """Larger is more urgent: the calmest level is 0."""
         return self._urgency[level]
+
+    def level_of(self, urgency: int) -> str:
+        """The level with this urgency (0 is the calmest)."""
+        return list(self.triage_levels)[len(self.triage_levels) - 1 - urgency]
 
     @cached_property
     def _urgency(self) -> dict[str, int]:

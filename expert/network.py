@@ -183,9 +183,12 @@ class CompiledRule:
     pattern: Pattern
     salience: int
     conclusion: Conclusion
+    #: for a conclusion that may be only possible: the pattern that holds when the answers confirm it
+    confirm: Pattern | None = None
 
     def __post_init__(self) -> None:
         self.match = self.pattern.matcher()
+        self.confirmed = self.confirm.matcher() if self.confirm is not None else None
 
 
 @dataclass(eq=False)

@@ -12,7 +12,7 @@ logic is sound, so this never misses an observation that could change the triage
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .conditions import Truth
 from .decider import Decider
@@ -25,35 +25,47 @@ class Pending:
 
     rule: RuleDef
     observations: tuple[str, ...]
-    effect: str  # "triage" or "cause"
-    level: str | None = None  # red flags: the level it would set
+    effect: str  # "triage" (could raise it), "possible" (could confirm or withdraw a possible flag) or "cause"
+    level: str | None = None  # red flags: their level
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """What unanswered questions could still change: ranked, and which could raise the triage."""
+
+    questions: list[str]
+    could_rise_to: str | None  # the most urgent level answers could still reach, when above the current one
+    raising: list[str]  # the questions that could raise the triage, in the order of ``questions``
 
 
 def _open_rules(decider: Decider, level: str,
                 skipped: frozenset[str]) -> Iterator[tuple[RuleDef, set[str], str, str | None]]:
     """Each rule an answer could still change, with the askable observations that could decide it:
-    red flags above the current triage ``level`` (they only gain as answers arrive), and the evidence
-    of every cause that has, or could still gain, support."""
+    red flags above the current triage ``level`` (they only gain as answers arrive), the exclusions
+    of red flags raised only as possible, and the evidence of every cause that has, or could still
+    gain, support."""
     kb = decider.kb
     gated = decider.logic.gated
 
-    def askable(rule: RuleDef) -> set[str]:
-        _, opens = decider.decide(rule)
-        if not opens:
-            return set()
+    def askable(opens: Iterable[str]) -> set[str]:
         return {o for o in opens if o not in skipped and (o not in gated or decider.applicable(kb.observations[o]))}
 
     current = kb.urgency(level)
     for flag in kb.red_flags.values():
-        if kb.urgency(flag.level) > current:
-            observations = askable(flag.rule)
+        firing = decider.fired.get(flag.rule.id)
+        if firing is not None and firing.possible:
+            observations = askable(decider.pending(flag.rule))
+            if observations:
+                yield flag.rule, observations, "possible", flag.level
+        elif kb.urgency(flag.level) > current:
+            observations = askable(decider.decide(flag.rule)[1])
             if observations:
                 yield flag.rule, observations, "triage", flag.level
     for cause in kb.causes.values():
         decisions = [(rule, decider.decide(rule)) for rule in cause.evidence]
         if any(rule.cf > 0 and truth != Truth.FALSE for rule, (truth, _) in decisions):
-            for rule, _ in decisions:
-                observations = askable(rule)
+            for rule, (_, opens) in decisions:
+                observations = askable(opens) if opens else None
                 if observations:
                     yield rule, observations, "cause", None
 
@@ -72,21 +84,28 @@ def questions_gated_by(decider: Decider, observation: str) -> list[str]:
             and observation in decider.open_observations(o.ask_when)]
 
 
-def ranked_questions(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> list[str]:
-    """Unanswered observations that matter, most important first.
+def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> Relevance:
+    """Unanswered observations that matter, most important first, and how high they could take the triage.
 
-    Questions that could raise the triage come first, the most urgent level first; then those
-    that could move the causes' scores most (the certainty factors of the undecided evidence
-    they feed, added up); then the vocabulary's own order. A question whose
-    ``ask_when`` is still undecided waits for the questions that decide it, which take over its
-    priority (so "where is it?" comes before a chest-pain question that only applies to some sites).
+    Questions that could change the triage come first, the most urgent level first: those that could
+    raise it, and those that could confirm or withdraw a possible red flag at the current level;
+    then those that could move the causes' scores most (the certainty factors of the undecided
+    evidence they feed, added up); then the vocabulary's own order. A question whose ``ask_when``
+    is still undecided waits for the questions that decide it, which take over its priority (so
+    "where is it?" comes before a chest-pain question that only applies to some sites).
     """
     kb = decider.kb
+    current = kb.urgency(level)
     best: dict[str, int] = {}
     uses: dict[str, float] = {}
+    rise = -1
+    raising: set[str] = set()
     for rule, observations, effect, rule_level in _open_rules(decider, level, skipped):
         weight = abs(rule.cf) if effect == "cause" else 1.0
-        urgency = kb.urgency(rule_level) if rule_level else -1
+        urgency = kb.urgency(rule_level) if rule_level and kb.urgency(rule_level) >= current else -1
+        if effect == "triage":
+            rise = max(rise, urgency)
+            raising |= observations
         for obs in observations:
             uses[obs] = uses.get(obs, 0) + weight
             if urgency > best.get(obs, -1):
@@ -99,5 +118,9 @@ def ranked_questions(decider: Decider, level: str, skipped: frozenset[str] = fro
             for gating in decider.open_observations(gate):
                 best[gating] = max(best.get(gating, -1), best.get(obs_id, -1))
                 uses.setdefault(gating, 0)
+                if obs_id in raising:
+                    raising.add(gating)
     order = decider.logic.order
-    return sorted(uses, key=lambda o: (-best.get(o, -1), o in waiting, -uses[o], order[o]))
+    questions = sorted(uses, key=lambda o: (-best.get(o, -1), o in waiting, -uses[o], order[o]))
+    could_rise_to = kb.level_of(rise) if rise > current else None
+    return Relevance(questions, could_rise_to, [q for q in questions if q in raising])

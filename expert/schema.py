@@ -60,14 +60,18 @@ def assessment_schema(kb: KnowledgeBase) -> dict[str, Any]:
         "type": "object",
         "required": ["triage", "red_flags", "causes", "advice", "tests", "unanswered", "knowledge_version"],
         "properties": {
-            "triage": {"type": "object", "required": ["level", "label", "because"],
+            "triage": {"type": "object", "required": ["level", "label", "because", "provisional"],
                        "properties": {"level": levels, "label": {"type": "string"},
-                                      "because": _STRINGS, "meaning": {"type": "string"}}},
+                                      "because": _STRINGS, "meaning": {"type": "string"},
+                                      "provisional": {"type": "boolean"}, "could_rise_to": levels,
+                                      "questions": _STRINGS},
+                       "dependentRequired": {"could_rise_to": ["questions"]}},
             "red_flags": {"type": "array", "items": {
-                "allOf": [_SUPPORT, {"type": "object", "required": ["id", "label"],
+                "allOf": [_SUPPORT, {"type": "object", "required": ["id", "label", "status", "pending"],
                                      "properties": {"id": {"type": "string"}, "label": {"type": "string"},
-                                                    "level": levels,
-                                                    "reason": {"type": "string"}}}]}},
+                                                    "level": levels, "reason": {"type": "string"},
+                                                    "status": {"enum": ["confirmed", "possible"]},
+                                                    "pending": _STRINGS}}]}},
             "causes": {"type": "array", "items": {
                 "type": "object", "required": ["id", "label", "score", "for", "against"],
                 "properties": {"id": {"type": "string"}, "label": {"type": "string"},

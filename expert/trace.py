@@ -28,6 +28,8 @@ class Firing:
     rule: str
     answers: tuple[tuple[str, Any], ...] = ()
     uses: tuple[tuple[str, str], ...] = ()
+    #: a finding or red flag that holds only while an exclusion is unanswered
+    possible: bool = False
 
     @property
     def findings(self) -> tuple[str, ...]:

@@ -1,11 +1,15 @@
 """Safety properties over generated valid cases (hypothesis).
 
-- monotone triage: one more answer never lowers the triage, and never removes a red flag;
+- monotone triage: one more answer never lowers the triage nor removes a red flag, unless it
+  answers a question a possible red flag was pending on; a confirmed red flag is never removed;
+- missing answers never silence a red flag: every red flag raised when the unanswered exclusions
+  are answered "no" is raised already, at least as possible;
 - determinism: the same case gives the same JSON, whatever engine or order it is assessed in;
 - traceability: every conclusion cites a rule and a source, and every fact it names is in the
   case (or, for findings, derived from it);
 - the interview never leaves out a question whose answer could change the triage level.
 """
+import functools
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -20,16 +24,52 @@ SECOND_ENGINE = EXPERT.new_engine()  # its own working memory and agenda, apart 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def _exclusions() -> tuple[set[str], set[str]]:
+    """Observations tested under a ``not`` in findings and red flags, and those tested positively there."""
+    from expert.conditions import Is, leaves
+    excluded, required = set(), set()
+    for rule in KB.rules.values():
+        if rule.kind in ("finding", "red_flag"):
+            for leaf, polarity in leaves(rule.when):
+                if isinstance(leaf, Is):
+                    (excluded if polarity.negated else required).add(leaf.observation)
+    return excluded, required
+
+
+EXCLUDED, REQUIRED = _exclusions()
+
+
 @PROPERTY
 @given(with_extra_answer(KB))
-def test_one_more_answer_never_lowers_triage_nor_removes_a_red_flag(drawn):
+def test_one_more_answer_never_lowers_triage_unless_it_settles_a_possible_red_flag(drawn):
     case, obs, value = drawn
     if obs is None:
         return
     before = EXPERT.assess(case)
     after = EXPERT.assess(add_answer(case, obs, value))
-    assert KB.urgency(after.triage.level) >= KB.urgency(before.triage.level)
-    assert {f.id for f in before.red_flags} <= {f.id for f in after.red_flags}
+    raised = {f.id: f for f in after.red_flags}
+    for flag in before.red_flags:
+        if flag.status == "confirmed":
+            assert flag.id in raised and raised[flag.id].status == "confirmed"
+        elif obs.id not in flag.pending:
+            assert flag.id in raised, "only answering what a possible flag waits on can withdraw it"
+    settled = any(obs.id in f.pending for f in before.red_flags if f.level == before.triage.level)
+    if not settled:
+        assert KB.urgency(after.triage.level) >= KB.urgency(before.triage.level)
+
+
+@PROPERTY
+@given(cases(KB))
+def test_every_red_flag_of_the_case_with_its_exclusions_denied_is_raised_already(case):
+    base = EXPERT.assess(case)
+    denied = [o for o in KB.observations.values() if o.id in EXCLUDED - REQUIRED and o.type == "bool"
+              and o.id not in base.case.answers and o.id not in base.case.skipped]
+    worst = EXPERT.assess(functools.reduce(lambda c, o: add_answer(c, o, False), denied, case))
+    raised = {f.id for f in base.red_flags}
+    assert {f.id for f in worst.red_flags} <= raised
+    assert KB.urgency(base.triage.level) >= KB.urgency(worst.triage.level)
+    for flag in base.red_flags:
+        assert (flag.status == "possible") == bool(flag.pending), flag
 
 
 @PROPERTY
