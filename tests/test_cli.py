@@ -119,10 +119,11 @@ def test_html_report_is_self_contained_and_has_each_section(case_file, tmp_path)
 
 def test_html_escapes_what_it_prints(tmp_path):
     from expert.cli.report import Report, render_html
-    report = Report("routine", "Routine", "Book <b>now</b>", ["<script>x</script>"], [("A&B", "<i>")], [], [], [], [],
-                    [], [], [], "d", "v")
+    report = Report("routine", "Routine", "Book <b>now</b>", ["<script>x</script>"], ["<u>maybe</u>"],
+                    [("A&B", "<i>")], [], [], [], [], [], [], [], "d", "v")
     page = render_html(report)
     assert "<script>x" not in page and "&lt;script&gt;" in page and "A&amp;B" in page
+    assert "<u>maybe" not in page and "&lt;u&gt;maybe" in page
 
 
 def test_assess_reads_stdin_json_and_yaml():
