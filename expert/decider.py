@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .conditions import AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, Unless, Visitor, observations_in
+from .conditions import (NUMBER_TESTS, AllOf, AnyOf, Condition, Count, Is, Not, Ref, Truth, Unless, Visitor,
+                         leaves, observations_in)
 from .model import ACTIONS, KINDS, KnowledgeBase, Observation, RuleDef
 from .scoring import cause_scores
 from .trace import AGGREGATE_RULE, Firing, Run
@@ -183,6 +184,17 @@ class Logic:
         self.reach: dict[str, frozenset[str]] = {}
         for rule in kb.rules.values():
             self._reach(rule)
+        #: red flags that withhold advice (under a ``not`` or ``unless`` in advice): raising one makes
+        #: advice unsafe that would otherwise be given (a possible clot: no massage)
+        self.advised = frozenset(str(leaf.target) for rule in kb.rules.values() if KINDS[rule.kind].layer == ACTIONS
+                                 for leaf, polarity in leaves(rule.when)
+                                 if isinstance(leaf, Ref) and leaf.kind == "red_flag" and polarity.negated)
+        #: for each observation, the cause evidence that reads it (directly or through findings)
+        self.evidence_readers: dict[str, tuple[RuleDef, ...]] = {}
+        for rule in kb.rules.values():
+            if rule.is_evidence:
+                for obs_id in sorted(self.reach[rule.id]):
+                    self.evidence_readers[obs_id] = (*self.evidence_readers.get(obs_id, ()), rule)
         #: rules decided by the answers alone (no unless, no reference to a red flag, cause or triage)
         self.open_world = frozenset(rule.id for rule in kb.rules.values() if KINDS[rule.kind].layer < ACTIONS)
 
@@ -197,6 +209,20 @@ class Logic:
 
     def decider(self, answers: Mapping[str, Any], run: Run | None = None) -> "Decider":
         return Decider(self, answers, run)
+
+    def probe_values(self, obs: Observation) -> list[Any]:
+        """Answers that between them reach every outcome the rules distinguish for ``obs``: yes and
+        no, each choice, no choice, and numbers on either side of every threshold the rules test."""
+        if obs.type == "bool":
+            return [True, False]
+        if obs.type == "enum":
+            return list(obs.values)
+        if obs.type == "set":
+            return [frozenset(), *(frozenset((value,)) for value in obs.values)]
+        bounds = {leaf.operand for rule in self.kb.rules.values() for leaf, _ in leaves(rule.when)
+                  if isinstance(leaf, Is) and leaf.observation == obs.id and leaf.test in NUMBER_TESTS}
+        values = sorted({v for b in bounds for v in (b - 0.5, b, b + 0.5)} | {obs.minimum})
+        return [v for v in values if v >= obs.minimum and (obs.maximum is None or v <= obs.maximum)]
 
 
 class Decider:

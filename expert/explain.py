@@ -312,13 +312,17 @@ class Explainer:
             if observation not in item.observations:
                 continue
             rule = item.rule
-            if item.effect == "triage":
-                flag = self.kb.red_flags[rule.target]
-                effect, label = f"could raise the triage to {flag.level}", flag.label
-            else:
+            if item.effect == "cause":
                 cause = self.kb.causes[rule.target]
                 effect = f"evidence {'for' if rule.cf > 0 else 'against'} {cause.label} (cf {rule.cf:+g})"
                 label = cause.label
+            else:
+                flag = self.kb.red_flags[rule.target]
+                label = flag.label
+                effect = {"triage": f"could raise the triage to {flag.level}",
+                          "possible": f"could confirm or rule out this possible red flag ({flag.level})",
+                          "advice": f"could raise this red flag ({flag.level}), which makes some advice unsafe",
+                          }[item.effect]
             uses.append(RuleUse(rule.id, KINDS[rule.kind].rule_name, rule.target, describe(rule.when),
                                 rule.source_ids, effect, label))
         answered = observation in self.case.answers

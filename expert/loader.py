@@ -16,10 +16,12 @@ from . import conditions, parser
 from .conditions import Condition
 from .documents import Document, Path, read_file
 from .errors import KnowledgeError, Problem, suggest
-from .model import (ACTIONS, KINDS, OBSERVATION_TYPES, REFERABLE, Action, Cause, Choice, Citation, Finding,
-                    KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
+from .model import (ACTIONS, KINDS, OBSERVATION_TYPES, REFERABLE, Action, Cause, Checklist, Choice, Citation,
+                    Finding, InterviewPlan, KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
 
-SECTIONS = ("knowledge", "sources", "observations", *(kind.section for kind in KINDS.values()))
+SECTIONS = ("knowledge", "sources", "observations", *(kind.section for kind in KINDS.values()), "interview")
+#: sections written once, as a mapping rather than a list of items
+SINGLE_SECTIONS = ("knowledge", "interview")
 GENERAL_SOURCE = "general"
 #: The colours a terminal can show (click's names).
 TERMINAL_COLOURS = tuple(f"{bright}{name}" for bright in ("", "bright_")
@@ -117,7 +119,7 @@ class _Loader:
         for section, entries in doc.data.items():
             if section not in SECTIONS:
                 self.read.fail(doc, (section,), f"unknown section {section!r}", suggest(section, SECTIONS))
-            elif section == "knowledge":
+            elif section in SINGLE_SECTIONS:
                 self.items[section].append((doc, (section,), entries))
             elif not isinstance(entries, list):
                 self.read.fail(doc, (section,), "expected a list of items")
@@ -433,6 +435,62 @@ class _Loader:
             elif parsed is not None:
                 observations[obs_id] = replace(observations[obs_id], ask_when=parsed)
 
+    def interview(self, observations: dict[str, Observation]) -> InterviewPlan:
+        """The interview plan: checklists of yes/no observations, and the core questions' order."""
+        entries = self.items["interview"]
+        if not entries:
+            return InterviewPlan()
+        if len(entries) > 1:
+            doc, path, _ = entries[1]
+            self.read.fail(doc, path, "the interview section is written once")
+        doc, path, data = entries[0]
+        data = self.read.mapping(doc, path, data, (), ("core", "checklists"))
+        if data is None:
+            return InterviewPlan()
+        checklists: dict[str, Checklist] = {}
+        placed: dict[str, str] = {}
+        raw = data.get("checklists", [])
+        for i, entry in enumerate(raw if isinstance(raw, list) else []):
+            where = path + ("checklists", i)
+            entry = self.read.mapping(doc, where, entry, ("id", "question", "observations"), ("help",))
+            if not entry or not self.read.identifier(doc, where + ("id",), entry["id"]):
+                continue
+            if entry["id"] in observations or entry["id"] in checklists:
+                self.read.fail(doc, where + ("id",), f"{entry['id']!r} is already the id of an observation or checklist")
+                continue
+            members = entry["observations"]
+            if not isinstance(members, list) or len(members) < 2:
+                self.read.fail(doc, where + ("observations",), "a checklist lists at least two yes/no observations")
+                continue
+            good = True
+            for j, obs_id in enumerate(members):
+                obs = observations.get(obs_id) if isinstance(obs_id, str) else None
+                if obs_id in self.broken:  # already reported
+                    good = False
+                elif obs is None or obs.type != "bool":
+                    good = False
+                    self.read.fail(doc, where + ("observations", j), f"{obs_id!r} is not a yes/no observation",
+                                   suggest(obs_id, [o.id for o in observations.values() if o.type == "bool"]))
+                elif obs_id in placed:
+                    good = False
+                    self.read.fail(doc, where + ("observations", j), f"{obs_id} is already in checklist {placed[obs_id]}")
+            question = self.read.text(doc, where + ("question",), entry["question"])
+            if good and question:
+                placed.update((obs_id, entry["id"]) for obs_id in members)
+                checklists[entry["id"]] = Checklist(entry["id"], question, tuple(members),
+                                                    str(entry.get("help", "")).strip())
+        if raw is not None and not isinstance(raw, list):
+            self.read.fail(doc, path + ("checklists",), "expected a list of checklists")
+        core = data.get("core", [])
+        if not isinstance(core, list):
+            self.read.fail(doc, path + ("core",), "expected a list of observation or checklist ids")
+            core = []
+        for i, item in enumerate(core):
+            if item not in observations and item not in checklists and item not in self.broken:
+                self.read.fail(doc, path + ("core", i), f"unknown observation or checklist {item!r}",
+                               suggest(item, [*observations, *checklists]))
+        return InterviewPlan(tuple(item for item in core if item in observations or item in checklists), checklists)
+
     def finding_cycles(self, findings: dict[str, Finding]) -> None:
         """Findings may build on findings, but never on themselves, however indirectly."""
         uses = {f.id: [str(r.target) for r in conditions.references_in(f.rule.when) if r.kind == "finding"]
@@ -469,10 +527,11 @@ def load(directory: str | os.PathLike | None = None) -> KnowledgeBase:
     loader.ask_when_conditions(observations)
     parts = loader.conclusions(observations, sources, levels)
     loader.finding_cycles(parts["findings"])
+    interview = loader.interview(observations)
     if loader.problems:
         order: Callable[[Problem], tuple] = lambda p: (p.file or "", p.line or 0)
         raise KnowledgeError(sorted(loader.problems, key=order))
     return KnowledgeBase(name=name, version=version, digest=digest, disclaimer=disclaimer, triage_levels=levels,
                          sources=sources, observations=observations, findings=parts["findings"],
                          causes=parts["causes"], red_flags=parts["red_flags"], advice=parts["advice"],
-                         tests=parts["tests"], files=tuple(str(f) for f in files))
+                         tests=parts["tests"], files=tuple(str(f) for f in files), interview=interview)

@@ -214,6 +214,30 @@ class TriageLevel:
     interrupts: bool = False  # an interview shows a red flag of this level at once
 
 
+@dataclass(frozen=True)
+class Checklist:
+    """Related yes/no observations asked as one question ("any of these?"), as clinicians screen."""
+
+    id: str
+    question: str
+    observations: tuple[str, ...]
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class InterviewPlan:
+    """How an interview asks: ``core`` (observation or checklist ids) first, in this order, then
+    what could change the triage, then what could change the leading causes."""
+
+    core: tuple[str, ...] = ()
+    checklists: dict[str, Checklist] = field(default_factory=dict)
+
+    @cached_property
+    def checklist_of(self) -> dict[str, Checklist]:
+        """The checklist each observation is asked in, by observation id."""
+        return {obs: checklist for checklist in self.checklists.values() for obs in checklist.observations}
+
+
 @dataclass
 class KnowledgeBase:
     """Everything the engine knows, validated; ``rules`` lists every rule in file order."""
@@ -232,6 +256,7 @@ class KnowledgeBase:
     tests: dict[str, Action]
     files: tuple[str, ...] = ()
     rules: dict[str, RuleDef] = field(default_factory=dict)
+    interview: InterviewPlan = field(default_factory=InterviewPlan)
 
     def __post_init__(self) -> None:
         if not self.rules:

@@ -11,12 +11,13 @@ logic is sound, so this never misses an observation that could change the triage
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Mapping
 
 from .conditions import Truth
 from .decider import Decider
-from .model import RuleDef
+from .model import KnowledgeBase, RuleDef
+from .scoring import cause_scores
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,10 @@ class Relevance:
     questions: list[str]
     could_rise_to: str | None  # the most urgent level answers could still reach, when above the current one
     raising: list[str]  # the questions that could raise the triage, in the order of ``questions``
+    #: the questions an interview asks before any report: those that could raise the triage, settle a
+    #: possible red flag, or raise a red flag that changes the safety advice (a possible clot: no massage)
+    safety: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)  # the questions feeding undecided cause evidence
 
 
 def _open_rules(decider: Decider, level: str,
@@ -57,10 +62,10 @@ def _open_rules(decider: Decider, level: str,
             observations = askable(decider.pending(flag.rule))
             if observations:
                 yield flag.rule, observations, "possible", flag.level
-        elif kb.urgency(flag.level) > current:
+        elif firing is None and (kb.urgency(flag.level) > current or flag.id in decider.logic.advised):
             observations = askable(decider.decide(flag.rule)[1])
             if observations:
-                yield flag.rule, observations, "triage", flag.level
+                yield flag.rule, observations, "triage" if kb.urgency(flag.level) > current else "advice", flag.level
     for cause in kb.causes.values():
         decisions = [(rule, decider.decide(rule)) for rule in cause.evidence]
         if any(rule.cf > 0 and truth != Truth.FALSE for rule, (truth, _) in decisions):
@@ -100,12 +105,15 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
     uses: dict[str, float] = {}
     rise = -1
     raising: set[str] = set()
+    safety: set[str] = set()
+    causes: set[str] = set()
     for rule, observations, effect, rule_level in _open_rules(decider, level, skipped):
         weight = abs(rule.cf) if effect == "cause" else 1.0
         urgency = kb.urgency(rule_level) if rule_level and kb.urgency(rule_level) >= current else -1
         if effect == "triage":
             rise = max(rise, urgency)
             raising |= observations
+        (causes if effect == "cause" else safety).update(observations)
         for obs in observations:
             uses[obs] = uses.get(obs, 0) + weight
             if urgency > best.get(obs, -1):
@@ -118,9 +126,42 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
             for gating in decider.open_observations(gate):
                 best[gating] = max(best.get(gating, -1), best.get(obs_id, -1))
                 uses.setdefault(gating, 0)
-                if obs_id in raising:
-                    raising.add(gating)
+                for chosen in (raising, safety, causes):
+                    if obs_id in chosen:
+                        chosen.add(gating)
     order = decider.logic.order
     questions = sorted(uses, key=lambda o: (-best.get(o, -1), o in waiting, -uses[o], order[o]))
     could_rise_to = kb.level_of(rise) if rise > current else None
-    return Relevance(questions, could_rise_to, [q for q in questions if q in raising])
+    return Relevance(questions, could_rise_to, [q for q in questions if q in raising],
+                     [q for q in questions if q in safety], [q for q in questions if q in causes])
+
+
+def leading_causes(kb: KnowledgeBase, scores: Mapping[str, float], count: int = 3) -> tuple[str, ...]:
+    """The ``count`` strongest causes, in the assessment's order (score to 3 places, then file order)."""
+    order = {cause: i for i, cause in enumerate(kb.causes)}
+    return tuple(sorted(scores, key=lambda cause: (-round(scores[cause], 3), order[cause]))[:count])
+
+
+def cause_impact(decider: Decider, observation: str, count: int = 3) -> int:
+    """How many of the leading ``count`` causes (ids and order) some answer to ``observation``
+    could change, at most; 0 when no answer could change them.
+
+    Only cause evidence that reads the observation can change, so each probe answer re-decides just
+    those rules against the answers so far and re-scores.
+    """
+    kb, run, logic = decider.kb, decider.run, decider.logic
+    assert run is not None
+    readers = logic.evidence_readers.get(observation, ())
+    if not readers:
+        return 0
+    kept = [kb.rules[f.rule] for f in run.firings if f.rule in kb.rules and kb.rules[f.rule].is_evidence
+            and kb.rules[f.rule] not in readers]
+    now = leading_causes(kb, run.scores, count)
+    impact = 0
+    for value in logic.probe_values(kb.observations[observation]):
+        probe = logic.decider({**decider.answers, observation: value})
+        fired = kept + [rule for rule in readers if probe.decide(rule)[0] == Truth.TRUE]
+        then = leading_causes(kb, cause_scores(kb, fired), count)
+        changed = sum(1 for i in range(count) if (now[i:i + 1] != then[i:i + 1]))
+        impact = max(impact, changed)
+    return impact

@@ -220,3 +220,23 @@ def test_the_shipped_knowledge_base_loads_and_compiles():
     kb = expert.default_expert().kb
     assert len(kb.causes) >= 24 and len(kb.red_flags) >= 15
     assert all(rule.sources for rule in kb.rules.values())
+
+
+def test_the_interview_plan_is_loaded(small):
+    plan = small.kb.interview
+    assert plan.core == ("movement", "sites")
+    assert plan.checklists["heat_and_effort"].observations == ("heat", "thirst", "exercise")
+    assert plan.checklist_of["thirst"].id == "heat_and_effort"
+
+
+@pytest.mark.parametrize("old, new, field, message", [
+    ("observations: [heat, thirst, exercise]", "observations: [heat, sites]",
+     "interview.checklists[0].observations[1]", "'sites' is not a yes/no observation"),
+    ("observations: [heat, thirst, exercise]", "observations: [heat]",
+     "interview.checklists[0].observations", "at least two"),
+    ("core: [movement, sites]", "core: [movement, site]", "interview.core[1]", "unknown observation or checklist 'site'"),
+    ("id: heat_and_effort", "id: weakness", "interview.checklists[0].id", "already the id of an observation"),
+])
+def test_interview_mistakes_are_named(kb_copy, old, new, field, message):
+    problem = only_problem(kb_copy("interview.yaml", old, new))
+    assert problem.field == field and message in problem.message
