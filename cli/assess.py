@@ -26,8 +26,9 @@ def read_case(settings, path: str):
               help="Output format.")
 @click.option("--explain", is_flag=True, help="Add how each conclusion was reached.")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of the terminal.")
+@click.option("--ref", metavar="TEXT", help="A patient or clinician reference printed on the report (not in JSON).")
 @click.pass_obj
-def assess(settings, case: str, fmt: str, explain: bool, output: str | None) -> None:
+def assess(settings, case: str, fmt: str, explain: bool, output: str | None, ref: str | None) -> None:
     """Assess a case: a JSON or YAML file, or - for stdin.
 
     \b
@@ -40,7 +41,7 @@ def assess(settings, case: str, fmt: str, explain: bool, output: str | None) -> 
     from .report import render
     assessment = settings.expert.assess(read_case(settings, case))
     color = fmt == "text" and not output and use_color()
-    emit(render(assessment, fmt, explain, color), output)
+    emit(render(assessment, fmt, explain, color, ref=ref), output)
 
 
 @click.command()

@@ -55,15 +55,50 @@ def test_every_command_has_help_with_an_example(command):
 
 
 def test_assess_text_report_has_every_section(case_file):
-    result = run("assess", case_file)
+    result = run("assess", case_file, "--ref", "MRN 12345")
     assert result.exit_code == 0, result.output
     text = result.output
-    assert text.startswith("URGENT: Seek medical help today.")
-    for heading in ("Answers", "Red flags", "Possible causes", "What to do", "Questions that could change",
+    byline, headline = text.splitlines()[:2]
+    assert re.fullmatch(r"Spasm Expert assessment · \d{4}-\d\d-\d\d · ref MRN 12345", byline)
+    assert headline == "URGENT: Seek medical help today."
+    summary, details = text.split("-" * 80 + "\n")
+    for heading in ("Because: Signs of heat exhaustion", "Red flags", "Likely causes", "Tests to consider",
+                    "not a diagnosis"):
+        assert heading in summary
+    for heading in ("Answers", "Present:", "Red flags", "Possible causes", "What to do", "Questions that could change",
                     "Sources", "not a diagnosis"):
-        assert heading in text
+        assert heading in details
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "\x1b[" not in text  # no colour when not on a terminal
+    assert "red_flag.heat_exhaustion" not in text and "red_flag.heat_exhaustion" in run("assess", case_file,
+                                                                                          "--explain").output
+
+
+@pytest.mark.parametrize("example", ["convulsion.yaml", "eyelid-twitch.yaml", "heat-cramps.yaml",
+                                     "twitching-weakness-wasting.yaml", "night-cramps-diuretic.json"])
+def test_the_summary_of_a_typical_case_fits_on_one_screen(example):
+    from pathlib import Path
+    text = run("assess", str(Path(__file__).parent.parent / "examples" / example)).output
+    summary = text.split("-" * 80 + "\n")[0].splitlines()
+    assert len(summary) <= 24 and max(map(len, summary)) <= 80, "\n".join(summary)
+
+
+def test_pertinent_negatives_are_on_one_line_after_the_positives(tmp_path):
+    case = tmp_path / "c.yaml"
+    case.write_text(yaml.safe_dump({"answers": {"movement": "cramp", "weakness": False, "swelling": False,
+                                                "nausea": True, "caffeine": "unknown"}}))
+    details = run("assess", str(case)).output.split("-" * 80 + "\n")[1]
+    assert "Present: Kind of movement: Cramp; Nausea" in details
+    assert "Not present: Muscle weakness; Swelling" in details and "Not known: Caffeine" in details
+    assert details.index("Present:") < details.index("Not present:")
+
+
+def test_a_sparse_case_is_never_read_as_reassurance(tmp_path):
+    case = tmp_path / "c.yaml"
+    case.write_text(yaml.safe_dump({"answers": {"movement": "cramp", "sites": ["calf"]}}))
+    text = run("assess", str(case)).output
+    assert "No red flag was found" not in text
+    assert "screening is incomplete" in text and "Not yet ruled out: EMERGENCY" in text
 
 
 def test_assess_json_is_the_contract(case_file):
@@ -79,6 +114,7 @@ def test_assess_json_is_the_contract(case_file):
 def test_assess_markdown(case_file):
     text = run("assess", case_file, "--format", "markdown").output
     assert text.startswith("# Spasm Expert assessment")
+    assert "**URGENT: Seek medical help today.**" in text and "**Likely causes**" in text
     assert "## Red flags" in text and "## Possible causes" in text and "> Decision support, not a diagnosis" in text
 
 
@@ -108,7 +144,7 @@ def test_html_report_is_self_contained_and_has_each_section(case_file, tmp_path)
     page = out.read_text()
     parser = _Sections()
     parser.feed(page)
-    assert parser.ids == ["triage", "answers", "red-flags", "causes", "advice", "clinician", "tests",
+    assert parser.ids == ["triage", "summary", "answers", "red-flags", "causes", "advice", "clinician", "tests",
                           "unanswered", "explanations", "sources", "disclaimer"]
     assert parser.stack == [] and parser.external == []
     assert "@media print" in page and "not a diagnosis" in page
@@ -118,17 +154,18 @@ def test_html_report_is_self_contained_and_has_each_section(case_file, tmp_path)
 
 
 def test_html_escapes_what_it_prints(tmp_path):
-    from expert.cli.report import Report, render_html
-    report = Report("routine", "Routine", "Book <b>now</b>", ["<script>x</script>"], ["<u>maybe</u>"],
-                    [("A&B", "<i>")], [], [], [], [], [], [], [], "d", "v")
+    from expert.cli.report import Report, Summary, render_html
+    summary = Summary("Book <b>now</b>", "Because: <script>x</script>", ["<u>maybe</u>"], ["! A&B"], [], [], "")
+    report = Report("routine", "Routine", summary, ["<i>"], [], [], [], [], [], [], [], [], [], "d", "v",
+                    "2026-01-01", ref="<ref>")
     page = render_html(report)
     assert "<script>x" not in page and "&lt;script&gt;" in page and "A&amp;B" in page
-    assert "<u>maybe" not in page and "&lt;u&gt;maybe" in page
+    assert "<u>maybe" not in page and "&lt;u&gt;maybe" in page and "&lt;ref&gt;" in page and "<i>" not in page
 
 
 def test_assess_reads_stdin_json_and_yaml():
     assert json.loads(run("assess", "-", "-f", "json", input=json.dumps(CASE)).output)["triage"]["level"] == "urgent"
-    assert run("assess", "-", input=yaml.safe_dump(CASE)).output.startswith("URGENT")
+    assert run("assess", "-", input=yaml.safe_dump(CASE)).output.splitlines()[1].startswith("URGENT")
 
 
 def test_missing_file_exits_2_and_names_it(tmp_path):
