@@ -273,4 +273,29 @@ class Consultation:
         return WhyAsked(checklist.id, checklist.question, checklist.help, summary, tuple(uses.values()))
 
 
-__all__ = ["CHECKLIST", "Consultation", "Observation", "Question", "STAGES"]
+__all__ = ["CHECKLIST", "Consultation", "Observation", "Question", "STAGES", "replay"]
+
+
+def replay(case: Any, expert: Expert | None = None, limit: int = 100) -> tuple[Consultation, list[Question]]:
+    """Run an interview against a known case, answering each question from it, as a clinician with
+    the notes would: the case's answer where it has one, "no" to a yes/no question or a checklist
+    it does not mention, "none" to a list, and "unknown" otherwise. Age and sex are preset.
+
+    Returns the finished consultation and the questions it asked, to see what an interview would
+    ask and whether it reaches the same result as the whole case.
+    """
+    expert = expert or default_expert()
+    full = expert.case(case)
+    person = {obs_id: full.answers[obs_id] for obs_id in expert.kb.top_level() if obs_id in full.answers}
+    consultation = Consultation(expert, **person)
+    asked: list[Question] = []
+    while len(asked) < limit and (question := consultation.next_question()) is not None:
+        asked.append(question)
+        if question.type == CHECKLIST:
+            value: Any = [obs_id for obs_id in question.observations if full.answers.get(obs_id) is True]
+        elif question.id in full.answers:
+            value = full.to_dict(expert.kb)[ANSWERS].get(question.id, full.answers[question.id])
+        else:
+            value = {"bool": False, "set": []}.get(question.type, UNKNOWN)
+        consultation.answer(question.id, value)
+    return consultation, asked
