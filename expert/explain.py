@@ -322,6 +322,7 @@ class Explainer:
                 effect = {"triage": f"could raise the triage to {flag.level}",
                           "possible": f"could confirm or rule out this possible red flag ({flag.level})",
                           "advice": f"could raise this red flag ({flag.level}), which makes some advice unsafe",
+                          "flag": f"could raise this red flag ({flag.level})",
                           }[item.effect]
             uses.append(RuleUse(rule.id, KINDS[rule.kind].rule_name, rule.target, describe(rule.when),
                                 rule.source_ids, effect, label))

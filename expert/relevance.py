@@ -26,7 +26,9 @@ class Pending:
 
     rule: RuleDef
     observations: tuple[str, ...]
-    effect: str  # "triage" (could raise it), "possible" (could confirm or withdraw a possible flag) or "cause"
+    #: "triage" (could raise it), "possible" (could confirm or withdraw a possible flag), "advice" (could
+    #: raise a flag that makes advice unsafe), "flag" (could raise another red flag) or "cause"
+    effect: str
     level: str | None = None  # red flags: their level
 
 
@@ -37,8 +39,9 @@ class Relevance:
     questions: list[str]
     could_rise_to: str | None  # the most urgent level answers could still reach, when above the current one
     raising: list[str]  # the questions that could raise the triage, in the order of ``questions``
-    #: the questions an interview asks before any report: those that could raise the triage, settle a
-    #: possible red flag, or raise a red flag that changes the safety advice (a possible clot: no massage)
+    #: the questions an interview asks before any report: those that could raise the triage or any red
+    #: flag (one that makes advice unsafe included: a possible clot means no massage), or settle a
+    #: possible red flag
     safety: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)  # the questions feeding undecided cause evidence
 
@@ -62,10 +65,12 @@ def _open_rules(decider: Decider, level: str,
             observations = askable(decider.pending(flag.rule))
             if observations:
                 yield flag.rule, observations, "possible", flag.level
-        elif firing is None and (kb.urgency(flag.level) > current or flag.id in decider.logic.advised):
+        elif firing is None:
             observations = askable(decider.decide(flag.rule)[1])
             if observations:
-                yield flag.rule, observations, "triage" if kb.urgency(flag.level) > current else "advice", flag.level
+                effect = ("triage" if kb.urgency(flag.level) > current else
+                          "advice" if flag.id in decider.logic.advised else "flag")
+                yield flag.rule, observations, effect, flag.level
     for cause in kb.causes.values():
         decisions = [(rule, decider.decide(rule)) for rule in cause.evidence]
         if any(rule.cf > 0 and truth != Truth.FALSE for rule, (truth, _) in decisions):
