@@ -24,8 +24,12 @@ def test_after_the_core_every_question_that_could_raise_the_triage_is_asked(smal
     assert stages and stages == sorted(stages, key=["core", "safety", "causes"].index)
     safety = {question for question, stage in consultation.plan() if stage == "safety"}
     assert {"heat_and_effort", "weakness", "wasting", "dizzy"} <= safety
-    consultation.answer("movement", "convulsion")  # now an emergency: nothing can raise it
-    assert all(stage != "safety" for _, stage in consultation.plan())
+    consultation.answer("movement", "convulsion")  # now an emergency: nothing can raise it...
+    for question, stage in consultation.plan():
+        if stage == "safety":  # ...but every other red flag is still looked for
+            uses = consultation.why(question).rules
+            assert uses and all(not use.effect.startswith("could raise the triage") for use in uses)
+            assert any(use.effect.startswith("could raise this red flag") for use in uses)
 
 
 def test_related_yes_no_questions_are_asked_as_one_checklist(small):
