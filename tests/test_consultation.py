@@ -26,9 +26,9 @@ def test_after_the_core_every_question_that_could_raise_the_triage_is_asked(smal
     assert {"heat_and_effort", "weakness", "wasting", "dizzy"} <= safety
     consultation.answer("movement", "convulsion")  # now an emergency: nothing can raise it...
     for question, stage in consultation.plan():
-        if stage == "safety":  # ...but every other red flag is still looked for
-            uses = consultation.why(question).rules
-            assert uses and all(not use.effect.startswith("could raise the triage") for use in uses)
+        uses = consultation.why(question).rules
+        if stage == "safety" and uses:  # ...but every other red flag is still looked for (or what gates one)
+            assert all(not use.effect.startswith("could raise the triage") for use in uses)
             assert any(use.effect.startswith("could raise this red flag") for use in uses)
 
 
