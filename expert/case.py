@@ -107,6 +107,9 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
         doc = read_file(source, CaseError)
     else:
         doc = Document(source)
+    if isinstance(doc.data, Mapping) and "resourceType" in doc.data:  # FHIR: a QuestionnaireResponse
+        from .fhir import case_from_fhir
+        doc = Document(case_from_fhir(doc.data, kb, doc.file), doc.file)
     data = doc.data
     if not isinstance(data, Mapping):
         raise CaseError(doc.problem((), f"a case must be a mapping with {', '.join(CASE_KEYS)}, "
