@@ -14,8 +14,6 @@ from pathlib import Path
 
 import httpx
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 SPASM = str(Path(sys.executable).parent / "spasm")
 EC_ISSUER = "https://ehr.example.org"
@@ -77,13 +75,14 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 def start_server(directory: Path, *extra: str) -> Server:
+    """``spasm serve`` in its own process group (so a test can kill it and its workers at once)."""
     port = free_port()
     log = directory / "server.log"
     audit = directory / "audit.db"
     stream = log.open("w")
     process = subprocess.Popen([SPASM, "serve", "--host", "127.0.0.1", "--port", str(port), "--audit", str(audit),
                                 *extra], stdout=stream, stderr=subprocess.STDOUT, cwd=directory,
-                               env={**os.environ, "NO_COLOR": "1"})
+                               env={**os.environ, "NO_COLOR": "1"}, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url, process, log)
     return Server(url, process, log, audit)
