@@ -8,21 +8,9 @@ only when this command runs, so ``spasm --help`` stays quick.
 from __future__ import annotations
 
 import ipaddress
-import os
 
 import click
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
-    "loggers": {
-        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},  # replaced by spasm.access
-        "spasm": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-    },
-}
 INSECURE_BANNER = """
 !!! --insecure-dev: AUTHENTICATION IS OFF !!!
 Anyone who can reach {url} can call every endpoint without a credential.
@@ -57,7 +45,7 @@ def _loopback(host: str) -> bool:
                                                   "and exit.")
 @click.option("--interview-app", metavar="URL", help="SMART app launch URL that continues the interview "
                                                      "(linked from cards).")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256),
               help="Engine threads per worker.")
 @click.option("--insecure-dev", is_flag=True, help="Switch authentication off (loopback only; for trying it out).")
 @click.pass_obj
@@ -87,10 +75,9 @@ def serve(settings, host, port, workers, public_url, audit, no_audit, audit_case
         click.echo(token)
         return
     try:
-        import uvicorn
-
         from expert.service.app import create_app
-        from expert.service.settings import ENVIRONMENT, Settings
+        from expert.service.server import run
+        from expert.service.settings import Settings
     except ImportError as error:
         raise click.ClickException(f"the service's libraries are not installed ({error.name}); "
                                    "install them with: pip install 'spasm-expert[service]'") from None
@@ -106,9 +93,4 @@ def serve(settings, host, port, workers, public_url, audit, no_audit, audit_case
         raise click.ClickException(str(error)) from None
     if insecure_dev:
         click.secho(INSECURE_BANNER.format(url=config.base_url), fg="red", bold=True, err=True)
-    options = dict(host=host, port=port, log_config=LOGGING, access_log=False, server_header=False)
-    if workers == 1:
-        uvicorn.run(app, **options)
-    else:
-        os.environ[ENVIRONMENT] = config.to_environment()
-        uvicorn.run("expert.service.app:from_environment", factory=True, workers=workers, **options)
+    run(config, app)

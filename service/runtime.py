@@ -6,9 +6,11 @@ its own engine, so concurrent requests neither block the event loop nor share en
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Request
 
 import expert
@@ -56,24 +58,30 @@ class Runtime:
             self.trail.record(kind, request.url.path, client.name, self.kb.knowledge_version, **fields)
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def client(request: Request) -> Client:
+async def client(request: Request) -> Client:
     """Dependency: the authenticated caller of a REST or FHIR endpoint (JWT or API token)."""
-    return _authenticate(request, jwt_only=False)
+    return await _authenticate(request, jwt_only=False)
 
 
-def cds_client(request: Request) -> Client:
+async def cds_client(request: Request) -> Client:
     """Dependency: the authenticated CDS Client (a signed JWT only, as CDS Hooks requires)."""
-    return _authenticate(request, jwt_only=True)
+    return await _authenticate(request, jwt_only=True)
 
 
-def _authenticate(request: Request, jwt_only: bool) -> Client:
+async def _authenticate(request: Request, jwt_only: bool) -> Client:
+    """Dependencies are async so a request makes one trip to the thread pool (its endpoint), not three;
+    a JWT, whose jti is written to the trail, is still checked in a worker thread."""
+    service: Runtime = request.app.state.runtime
+    header = request.headers.get("authorization")
+    check = functools.partial(service.auth.authenticate, header, service.url(request.url.path), jwt_only)
     try:
-        return runtime(request).auth.authenticate(request.headers.get("authorization"),
-                                                  runtime(request).url(request.url.path), jwt_only)
+        if header and header.count(".") == 2:
+            return await anyio.to_thread.run_sync(check)
+        return check()
     except AuthError as error:
         raise ClientError(error.status, error.message) from None
 

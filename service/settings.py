@@ -32,7 +32,7 @@ class Settings:
     interview_app: str | None = None
     max_body: int = MAX_BODY
     #: Threads per worker running the engine (each keeps its own engine instance).
-    threads: int = 8
+    threads: int = 4
 
     @property
     def base_url(self) -> str:
