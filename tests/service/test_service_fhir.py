@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.parameters import Parameters
@@ -236,3 +237,21 @@ def test_next_question_refuses_bad_input_with_an_operation_outcome(http):
 def test_skipped_gating_question_is_not_asked_again():
     consultation = expert.Consultation(answers={"movement": "twisting", "hot_environment": True, "sites": "unknown"})
     assert "sites" not in consultation.assessment().unanswered
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "http"
+
+
+def test_the_readme_examples_work(http, server):
+    response = json.loads((DOCS / "questionnaire-response.json").read_text())
+    QuestionnaireResponse.model_validate(response)
+    assert http.post("/v1/assessments", json=response).json() == expert.assess(response).to_dict()
+    started = http.post(NEXT, content=(DOCS / "next-question.json").read_bytes(),
+                        headers={"Content-Type": "application/fhir+json"})
+    assert started.status_code == 200 and started.json()["status"] == "in-progress"
+    hook = (DOCS / "patient-view.json").read_bytes()
+    card = server.client().post("/cds-services/spasm-expert", content=hook, headers={
+        **server.bearer(server.jwt("/cds-services/spasm-expert")), "Content-Type": "application/json"})
+    assert card.status_code == 200 and card.json()["cards"][0]["indicator"] in ("info", "warning", "critical")
+    from expert.service.auth import load_keys
+    assert list(load_keys(str(DOCS / "ehr-keys.json"))) == ["https://ehr.example.org"]
