@@ -281,8 +281,8 @@ def case_from_response(response: Mapping, kb: KnowledgeBase, patient: Mapping | 
             problems.append(Problem("an item needs a linkId (a string)", field=where))
             continue
         obs = kb.observations.get(link)
-        if obs is None:
-            if not link.endswith(".help") and not item.get("item"):
+        if obs is None:  # a group, or a display item of a question (its help, why it is asked): no answer
+            if link.split(".")[0] not in kb.observations and not item.get("item"):
                 problems.append(Problem(f"unknown linkId {link!r}", field=f"{where}.linkId",
                                         hint="linkIds are the observation ids of the spasm-expert Questionnaire"))
             continue
