@@ -208,3 +208,12 @@ def test_invalid_feedback_is_422(server, body, field):
     response = call(server, body, path=SERVICE + "/feedback")
     assert response.status_code == 422
     assert field in {p["field"] for p in response.json()["error"]["problems"]}
+
+
+def test_summary_stays_under_140_characters_and_kb_text_stays_literal():
+    from expert.service.cards import markdown_text, summary
+    long = {"triage": {"label": "Emergency"}, "red_flags": [{"label": "A red flag " * 20}],
+            "causes": [{"label": "A cause " * 20}]}
+    text = summary(long)
+    assert len(text) < 140 and text.endswith("...") and text.startswith("Emergency")
+    assert markdown_text("*bold* [link](x) <b>") == r"\*bold\* \[link\](x) \<b\>"
