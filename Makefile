@@ -1,16 +1,17 @@
 # Two commands on a fresh machine (Python 3.10-3.13 and make):
 #   make demo    set up a virtual environment and assess a shipped example case
 #   make test    set up a virtual environment and run the tests
+#   make serve   the HTTP service on loopback, authentication off (trying it out only)
 # PYTHON picks the interpreter (make test PYTHON=python3.13); VENV the environment's folder.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo consult test host-test bench bench-smoke lint clean
+.PHONY: demo consult serve test host-test bench bench-smoke lint clean
 
 $(BIN)/spasm: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,service]'
 	@touch $@
 
 demo: $(BIN)/spasm
@@ -18,6 +19,11 @@ demo: $(BIN)/spasm
 
 consult: $(BIN)/spasm
 	$(BIN)/spasm consult
+
+# The HTTP service on http://127.0.0.1:8080 (docs at /docs) with authentication switched off:
+# for trying it on this machine only. README "Calling it over HTTP" sets up keys and tokens.
+serve: $(BIN)/spasm
+	$(BIN)/spasm serve --insecure-dev
 
 test: $(BIN)/spasm
 	$(BIN)/python -m pytest -q

@@ -3,6 +3,9 @@
     python -m bench            full run (a few minutes; the figures quoted in the README)
     python -m bench --quick    small sizes: checks the benchmark works (used by CI)
 
+The last section loads a local HTTP server (``spasm serve`` on a loopback port) with a bounded
+number of requests.
+
 Each figure is printed with how it was measured. Targets are printed beside the figures for
 reading, never asserted: timings depend on the machine.
 """
@@ -92,6 +95,88 @@ def scaled_knowledge(copies: int, directory: Path) -> Path:
                 extra.append(clone)
     (target / "zz_scaled.yaml").write_text(yaml.safe_dump({"causes": extra}, sort_keys=False))
     return target
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load_run(kb, quick: bool, row) -> None:
+    """POST /v1/assessments against a local ``spasm serve --workers 2`` (loopback only), audit trail
+    on, from 1, 8 and 32 concurrent clients (threads, each with one keep-alive connection). Each level sends
+    a fixed number of requests and stops early after a time bound; nothing is asserted."""
+    try:
+        import httpx
+    except ImportError:
+        print("  (load run skipped: install the service extra)")
+        return
+    import concurrent.futures
+    import http.client
+    import signal
+    import threading
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as scratch:
+        server = subprocess.Popen([SPASM, "serve", "--insecure-dev", "--port", str(port), "--workers", "2",
+                                   "--audit", str(Path(scratch) / "audit.db")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            bodies = [json.dumps(case).encode() for case in generated_cases(kb, 500, seed=11)]
+            per_level = 300 if quick else 2000
+            time_bound = 20 if quick else 60
+            for clients in (1, 8, 32):
+                warm = httpx.Client(base_url=url, timeout=30)
+                for body in bodies[:40]:  # every worker thread builds its engine once
+                    warm.post("/v1/assessments", content=body, headers={"Content-Type": "application/json"})
+                warm.close()
+                latencies: list[float] = []
+                lock = threading.Lock()
+                counter = iter(range(per_level))
+                stop_at = time.monotonic() + time_bound
+                errors = 0
+
+                def worker() -> None:  # stdlib http.client: a light client leaves more of the 2 CPUs to the server
+                    nonlocal errors
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    try:
+                        for n in counter:
+                            if time.monotonic() > stop_at:
+                                return
+                            started = time.perf_counter()
+                            connection.request("POST", "/v1/assessments", body=bodies[n % len(bodies)],
+                                               headers={"Content-Type": "application/json"})
+                            response = connection.getresponse()
+                            response.read()
+                            elapsed = (time.perf_counter() - started) * 1000
+                            with lock:
+                                latencies.append(elapsed)
+                                errors += response.status != 200
+                    finally:
+                        connection.close()
+
+                started = time.perf_counter()
+                with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+                    for future in [pool.submit(worker) for _ in range(clients)]:
+                        future.result()
+                seconds = time.perf_counter() - started
+                row(f"HTTP assess, 2 workers, {clients} clients", f"{len(latencies) / seconds:,.0f} req/s",
+                    ">= 300/s" if clients > 1 else "",
+                    f"{len(latencies)} requests in {seconds:.1f} s; p50 {percentile(latencies, .5):.1f} ms, "
+                    f"p99 {percentile(latencies, .99):.1f} ms{' (target < 50 ms)' if clients == 8 else ''}"
+                    f"{f'; {errors} errors' if errors else ''}")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(30)
 
 
 def main() -> None:
@@ -186,6 +271,7 @@ def main() -> None:
             times = warm_case_ms(bigger.assess, cases[:300 if quick else 1500])
             row(f"knowledge x{copies} ({len(bigger.kb.rules)} rules): p50",
                 f"{percentile(times, .5):.2f} ms", "", f"p95 {percentile(times, .95):.2f} ms; every cause repeated")
+    load_run(default.kb, quick, row)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\nbenchmark process peak RSS {peak} MB")
 

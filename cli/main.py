@@ -54,9 +54,9 @@ def cli(ctx: click.Context, knowledge: str | None) -> None:
 
 
 def _register() -> None:
-    from . import assess, batch, consult, kb, tools
+    from . import assess, batch, consult, kb, serve, tools, trail
     for command in (assess.assess, assess.explain, consult.consult, batch.batch, kb.kb, tools.schema,
-                    tools.completion):
+                    tools.completion, serve.serve, trail.audit):
         cli.add_command(command)
 
 

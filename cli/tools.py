@@ -9,18 +9,24 @@ from .output import emit
 
 
 @click.command()
-@click.argument("which", type=click.Choice(("case", "assessment")))
+@click.argument("which", type=click.Choice(("case", "assessment", "questionnaire")))
 @click.pass_obj
 def schema(settings, which: str) -> None:
-    """Print the JSON Schema of a case or of an assessment (docs/contract.md sections 1 and 4).
+    """Print the JSON Schema of a case or of an assessment (docs/contract.md sections 1 and 4),
+    or the vocabulary as a FHIR R4 Questionnaire (a QuestionnaireResponse to it is a case).
 
     \b
     Examples:
       spasm schema case > case.schema.json
       spasm schema assessment
+      spasm schema questionnaire > questionnaire.json
     """
     from expert.schema import assessment_schema, case_schema
-    data = case_schema(settings.expert.kb) if which == "case" else assessment_schema(settings.expert.kb)
+    if which == "questionnaire":
+        from expert.fhir import questionnaire
+        data = questionnaire(settings.expert.kb)
+    else:
+        data = case_schema(settings.expert.kb) if which == "case" else assessment_schema(settings.expert.kb)
     emit(json.dumps(data, indent=2) + "\n", None)
 
 

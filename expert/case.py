@@ -106,6 +106,9 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
         doc = read_file(source, CaseError)
     else:
         doc = Document(source)
+    if isinstance(doc.data, Mapping) and "resourceType" in doc.data:  # FHIR: a QuestionnaireResponse
+        from .fhir import case_from_fhir
+        doc = Document(case_from_fhir(doc.data, kb, doc.file), doc.file)
     data = doc.data
     case_keys = (*kb.top_level(), ANSWERS)
     if not isinstance(data, Mapping):

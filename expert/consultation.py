@@ -221,7 +221,7 @@ class Consultation:
         gate = self.kb.observations[obs_id].ask_when
         decider = self.assessment().decider
         if gate is not None and decider.condition(gate) is Truth.UNKNOWN:
-            deciding = sorted(decider.open_observations(gate), key=decider.logic.order.__getitem__)
+            deciding = sorted(decider.open_observations(gate), key=decider.logic.order.__getitem__)  # _open: not skipped
             return next((o for o in deciding if self._open(o)), obs_id)
         return obs_id
 

@@ -126,9 +126,10 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
     waiting: set[str] = set()
     for obs_id in list(uses):
         gate = kb.observations[obs_id].ask_when
-        if gate is not None and decider.condition(gate) is Truth.UNKNOWN:
+        deciding = decider.open_observations(gate) - skipped if gate is not None else set()
+        if gate is not None and decider.condition(gate) is Truth.UNKNOWN and deciding:
             waiting.add(obs_id)
-            for gating in decider.open_observations(gate):
+            for gating in deciding:
                 best[gating] = max(best.get(gating, -1), best.get(obs_id, -1))
                 uses.setdefault(gating, 0)
                 for chosen in (raising, safety, causes):
