@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 from bench.cases import generated_cases
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +104,33 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def interview_replays(expert_, row) -> None:
+    """Interviews replayed from full cases (the shipped examples and the clinical vignettes), each
+    question answered from the case as a clinician with the notes would (``expert.consultation.replay``):
+    how many questions were asked, and whether the result equals the whole case's."""
+    from expert.consultation import replay
+    cases = [expert_.case(str(path)).to_dict(expert_.kb) for path in sorted((ROOT / "examples").iterdir())
+             if path.suffix in (".yaml", ".json")]
+    cases += [v["case"] for v in yaml.safe_load((ROOT / "tests" / "vignettes.yaml").read_text())["vignettes"]]
+    asked, triage, flags, top3 = [], 0, 0, 0
+    started = time.perf_counter()
+    for case in cases:
+        consultation, questions = replay(case, expert_)
+        full, got = expert_.assess(case), consultation.assessment()
+        asked.append(len(questions))
+        triage += full.triage.level == got.triage.level
+        flags += {f.id for f in full.red_flags} == {f.id for f in got.red_flags}
+        top3 += {c.id for c in full.causes[:3]} == {c.id for c in got.causes[:3]}
+    seconds = time.perf_counter() - started
+    row("interview: questions asked", f"{statistics.median(asked):.0f} / {percentile(asked, .9):.0f} / {max(asked)}",
+        "<= 12 / - / 20", f"median / 90th percentile / max over {len(cases)} replayed cases")
+    row("interview: same triage, red flags", f"{triage / len(cases):.0%}, {flags / len(cases):.0%}", "100%, 100%",
+        "as the whole case")
+    row("interview: same top three causes", f"{top3 / len(cases):.0%}", ">= 90%", "as a set")
+    row("interview: time per question", f"{seconds * 1000 / max(1, sum(asked)):.1f} ms", "",
+        "next_question() and answer(), all stages decided each time")
 
 
 def load_run(kb, quick: bool, row) -> None:
@@ -271,6 +300,7 @@ def main() -> None:
             times = warm_case_ms(bigger.assess, cases[:300 if quick else 1500])
             row(f"knowledge x{copies} ({len(bigger.kb.rules)} rules): p50",
                 f"{percentile(times, .5):.2f} ms", "", f"p95 {percentile(times, .95):.2f} ms; every cause repeated")
+    interview_replays(default, row)
     load_run(default.kb, quick, row)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\nbenchmark process peak RSS {peak} MB")
