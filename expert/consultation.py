@@ -185,7 +185,8 @@ class Consultation:
     def plan(self) -> list[tuple[str, str]]:
         """The questions still to ask before the report, as (question id, stage), first first."""
         assessment = self.assessment()
-        open_questions = relevance(assessment.decider, assessment.triage.level, assessment.case.skipped)
+        open_questions = relevance(assessment.decider, assessment.triage.level, assessment.case.skipped,
+                                   every_flag=True)
         plan: list[tuple[str, str]] = []
         seen: set[str] = set()
 

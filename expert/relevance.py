@@ -12,10 +12,10 @@ logic is sound, so this never misses an observation that could change the triage
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from .conditions import Truth
-from .decider import Decider
+from .decider import FALSE, Decider
 from .model import KnowledgeBase, RuleDef
 from .scoring import cause_scores
 
@@ -47,44 +47,50 @@ class Relevance:
 
 
 def _open_rules(decider: Decider, level: str,
-                skipped: frozenset[str]) -> Iterator[tuple[RuleDef, set[str], str, str | None]]:
-    """Each rule an answer could still change, with the askable observations that could decide it:
-    red flags above the current triage ``level`` (they only gain as answers arrive), the exclusions
-    of red flags raised only as possible, and the evidence of every cause that has, or could still
-    gain, support."""
+                every_flag: bool = False) -> Iterator[tuple[RuleDef, tuple[str, ...], str, str | None]]:
+    """Each rule an answer could still change, with the unanswered observations that could decide it
+    (possibly repeated, not yet filtered for what can be asked): red flags above the current triage
+    ``level`` (they only gain as answers arrive; with ``every_flag``, every red flag not raised), the
+    exclusions of red flags raised only as possible, and the evidence of every cause that has, or
+    could still gain, support."""
     kb = decider.kb
-    gated = decider.logic.gated
-
-    def askable(opens: Iterable[str]) -> set[str]:
-        return {o for o in opens if o not in skipped and (o not in gated or decider.applicable(kb.observations[o]))}
-
     current = kb.urgency(level)
     for flag in kb.red_flags.values():
         firing = decider.fired.get(flag.rule.id)
-        if firing is not None and firing.possible:
-            observations = askable(decider.pending(flag.rule))
-            if observations:
-                yield flag.rule, observations, "possible", flag.level
-        elif firing is None:
-            observations = askable(decider.decide(flag.rule)[1])
-            if observations:
+        if firing is not None:
+            if firing.possible:
+                yield flag.rule, tuple(decider.pending(flag.rule)), "possible", flag.level
+        elif every_flag or kb.urgency(flag.level) > current:
+            opens = decider.decide(flag.rule)[1]
+            if opens:
                 effect = ("triage" if kb.urgency(flag.level) > current else
                           "advice" if flag.id in decider.logic.advised else "flag")
-                yield flag.rule, observations, effect, flag.level
+                yield flag.rule, opens, effect, flag.level
+    decide = decider.decide
     for cause in kb.causes.values():
-        decisions = [(rule, decider.decide(rule)) for rule in cause.evidence]
-        if any(rule.cf > 0 and truth != Truth.FALSE for rule, (truth, _) in decisions):
-            for rule, (_, opens) in decisions:
-                observations = askable(opens) if opens else None
-                if observations:
-                    yield rule, observations, "cause", None
+        decisions = [decide(rule) for rule in cause.evidence]
+        if any(rule.cf > 0 and truth != FALSE for rule, (truth, _) in zip(cause.evidence, decisions)):
+            for rule, (_, opens) in zip(cause.evidence, decisions):
+                if opens:
+                    yield rule, opens, "cause", None
+
+
+def _askable(decider: Decider, skipped: frozenset[str]) -> Callable[[str], bool]:
+    """Whether an unanswered observation may be asked: not skipped, and not ruled out by its ask_when."""
+    gated, observations = decider.logic.gated, decider.kb.observations
+    return lambda obs: obs not in skipped and (obs not in gated or decider.applicable(observations[obs]))
 
 
 def pending_rules(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> list[Pending]:
-    """Rules an answer could still change, given the decider's answers and the current triage ``level``."""
-    order = decider.logic.order
-    return [Pending(rule, tuple(sorted(observations, key=order.__getitem__)), effect, rule_level)
-            for rule, observations, effect, rule_level in _open_rules(decider, level, skipped)]
+    """Rules an answer could still change, given the decider's answers and the current triage ``level``
+    (every red flag not yet raised included)."""
+    order, askable = decider.logic.order, _askable(decider, skipped)
+    found = []
+    for rule, opens, effect, rule_level in _open_rules(decider, level, every_flag=True):
+        observations = sorted({o for o in opens if askable(o)}, key=order.__getitem__)
+        if observations:
+            found.append(Pending(rule, tuple(observations), effect, rule_level))
+    return found
 
 
 def questions_gated_by(decider: Decider, observation: str) -> list[str]:
@@ -94,7 +100,8 @@ def questions_gated_by(decider: Decider, observation: str) -> list[str]:
             and observation in decider.open_observations(o.ask_when)]
 
 
-def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> Relevance:
+def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(),
+              every_flag: bool = False) -> Relevance:
     """Unanswered observations that matter, most important first, and how high they could take the triage.
 
     Questions that could change the triage come first, the most urgent level first: those that could
@@ -103,6 +110,8 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
     evidence they feed, added up); then the vocabulary's own order. A question whose ``ask_when``
     is still undecided waits for the questions that decide it, which take over its priority (so
     "where is it?" comes before a chest-pain question that only applies to some sites).
+    ``every_flag`` also counts questions that could raise a red flag at or below the current level
+    (an interview asks them before its report; they change neither the triage nor the causes).
     """
     kb = decider.kb
     current = kb.urgency(level)
@@ -112,7 +121,18 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
     raising: set[str] = set()
     safety: set[str] = set()
     causes: set[str] = set()
-    for rule, observations, effect, rule_level in _open_rules(decider, level, skipped):
+    askable: dict[str, bool] = {}
+    can_ask = _askable(decider, skipped)
+    for rule, opens, effect, rule_level in _open_rules(decider, level, every_flag):
+        observations = set()
+        for obs in opens:
+            ok = askable.get(obs)
+            if ok is None:
+                ok = askable[obs] = can_ask(obs)
+            if ok:
+                observations.add(obs)
+        if not observations:
+            continue
         weight = abs(rule.cf) if effect == "cause" else 1.0
         urgency = kb.urgency(rule_level) if rule_level and kb.urgency(rule_level) >= current else -1
         if effect == "triage":
@@ -124,7 +144,7 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
             if urgency > best.get(obs, -1):
                 best[obs] = urgency
     waiting: set[str] = set()
-    for obs_id in list(uses):
+    for obs_id in [o for o in uses if o in decider.logic.gated]:
         gate = kb.observations[obs_id].ask_when
         deciding = decider.open_observations(gate) - skipped if gate is not None else set()
         if gate is not None and decider.condition(gate) is Truth.UNKNOWN and deciding:
