@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import replace
 from pathlib import Path as FsPath
 from typing import Any, Callable
@@ -14,7 +15,7 @@ from typing import Any, Callable
 from . import conditions
 from .conditions import Condition, Vocabulary
 from .documents import Document, Path, read_file
-from .errors import KnowledgeError, Problem
+from .errors import KnowledgeError, Problem, shown
 from .model import (OBSERVATION_TYPES, TRIAGE_LEVELS, Action, Cause, Choice, Citation, Finding,
                     KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
 
@@ -152,7 +153,12 @@ class _Loader:
         doc, path, data = entries[0]
         data = self.read.mapping(doc, path, data, ("name", "version", "disclaimer", "triage_levels"), ()) or {}
         name = self.read.text(doc, path + ("name",), data.get("name")) or ""
-        version = str(data.get("version", "0"))
+        version = data.get("version", "0")
+        if isinstance(version, bool) or not isinstance(version, (str, int, float)) \
+                or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,63}", str(version)):
+            self.read.fail(doc, path + ("version",), f"version must be a version such as 1.2.0, got {shown(version)}",
+                           "a number, or letters, digits, '.', '+' and '-' (at most 64)")
+        version = str(version)
         disclaimer = self.read.text(doc, path + ("disclaimer",), data.get("disclaimer")) or ""
         levels: dict[str, TriageLevel] = {}
         raw = data.get("triage_levels")
