@@ -13,10 +13,10 @@ FORMATS = ("text", "markdown", "json", "html")
 
 def read_case(settings, path: str):
     """Validate a case from a file path, or from stdin when ``path`` is ``-``."""
-    if path == "-":
-        from expert.documents import parse_text
+    if path == "-":  # read at most SPASM_MAX_FILE_BYTES: an endless stream stops there
+        from expert.documents import parse_text, read_text
         from expert.errors import CaseError
-        return settings.expert.case(parse_text(sys.stdin.read(), "<stdin>", CaseError))
+        return settings.expert.case(parse_text(read_text(sys.stdin.buffer, "<stdin>", CaseError), "<stdin>", CaseError))
     return settings.expert.case(path)
 
 
@@ -41,7 +41,7 @@ def assess(settings, case: str, fmt: str, explain: bool, output: str | None, ref
     from .report import render
     assessment = settings.expert.assess(read_case(settings, case))
     color = fmt == "text" and not output and use_color()
-    emit(render(assessment, fmt, explain, color, ref=ref), output)
+    emit(render(assessment, fmt, explain, color, ref=ref), output, inputs=[case] if case != "-" else [0])
 
 
 @click.command()

@@ -32,18 +32,6 @@ class Progress:
         click.echo(text + " " * 4, nl=final, err=True)
 
 
-class _CountingLines:
-    """Iterate a binary file's lines while counting the bytes read (for the progress display)."""
-
-    def __init__(self, stream):
-        self.stream, self.bytes = stream, 0
-
-    def __iter__(self):
-        for line in self.stream:
-            self.bytes += len(line)
-            yield line
-
-
 @click.command()
 @click.argument("source", metavar="IN.jsonl", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", metavar="OUT.jsonl", default="-", show_default=True,
@@ -59,37 +47,47 @@ def batch(settings, source: str, output: str, jobs: int, explain: bool, progress
 
     A line that is not a valid case gives an error record for that line ({"line": N, "error":
     {...}}) and the run goes on; the exit code is then 2. A summary goes to stderr at the end.
+    An output file is replaced only once it is complete; on stdout (or a device or FIFO) results
+    go out as they are ready, and SIGTERM or Ctrl-C stops the run after a complete line.
 
     \b
     Examples:
       spasm batch cases.jsonl -o results.jsonl --jobs 2
       spasm batch - < cases.jsonl | jq .triage.level
     """
-    from expert.batch import assess_lines
+    from contextlib import closing
 
-    stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115 - closed below
+    from expert.batch import BoundedLines, assess_lines
+    from expert.documents import open_input
+
+    from .output import ISSUES_HINT, signals_held
+    from .output import output_file
+
+    stream = sys.stdin.buffer if source == "-" else open_input(source)
     try:
         size = os.fstat(stream.fileno()).st_size if source != "-" else None
     except (OSError, ValueError):
         size = None
     show = progress if progress is not None else sys.stderr.isatty()
     meter = Progress(show, size or None)
-    lines = _CountingLines(stream)
-    out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
     counts: Counter = Counter()
     errors: list[int] = []
+    internal = 0
     try:
-        for done, result in enumerate(assess_lines(lines, jobs, explain, settings.knowledge), 1):
-            out.write(result.text + "\n")
-            if result.level is None:
-                errors.append(result.line)
-            else:
-                counts[result.level] += 1
-            meter.update(done, lines.bytes)
-        meter.update(sum(counts.values()) + len(errors), lines.bytes, final=True)
+        lines = BoundedLines(stream)
+        with output_file(output, inputs=_descriptors(stream)) as out, \
+                closing(assess_lines(lines, jobs, explain, settings.knowledge)) as results:
+            for done, result in enumerate(results, 1):
+                with signals_held():  # SIGTERM or Ctrl-C never leaves half a line
+                    out.write(result.text.encode("utf-8") + b"\n")
+                if result.level is None:
+                    errors.append(result.line)
+                    internal += result.internal
+                else:
+                    counts[result.level] += 1
+                meter.update(done, lines.bytes)
+            meter.update(sum(counts.values()) + len(errors), lines.bytes, final=True)
     finally:
-        if out is not sys.stdout:
-            out.close()
         if stream is not sys.stdin.buffer:
             stream.close()
     total = sum(counts.values()) + len(errors)
@@ -98,5 +96,16 @@ def batch(settings, source: str, output: str, jobs: int, explain: bool, progress
     summary += f"; {len(errors):,} errors" + (f" (lines {', '.join(map(str, errors[:10]))}"
                                                f"{', ...' if len(errors) > 10 else ''})" if errors else "")
     click.echo(click.style(summary, bold=True) if use_color(sys.stderr) else summary, err=True)
+    if internal:
+        click.echo(f"spasm: internal error on {internal:,} lines (see their error records)\n{ISSUES_HINT}", err=True)
+        raise click.exceptions.Exit(1)
     if errors:
         raise click.exceptions.Exit(2)
+
+
+def _descriptors(stream) -> list[int]:
+    """The input's file descriptor, for refusing to write the output over it."""
+    try:
+        return [stream.fileno()]
+    except (OSError, ValueError):  # not a real file (a test runner's buffer)
+        return []

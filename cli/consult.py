@@ -89,9 +89,20 @@ class Interview:
         for line in textwrap.wrap(text, 78, initial_indent=indent, subsequent_indent=indent) or [""]:
             click.echo(self.style(line, **style) if style else line)
 
-    def save(self, finished: bool = False) -> None:
+    def save(self, finished: bool = False) -> bool:
+        """Save every answer so far; if that fails (a full disk), say so and go on: the answers stay
+        in memory and the next save writes them all."""
+        from expert.errors import InputError
+
         from . import session
-        session.save(self.path, self.c, finished)
+        try:
+            session.save(self.path, self.c, finished)
+            return True
+        except InputError as error:
+            self.say(f"Could not save the answers: {error.problems[0]}. They are kept in memory and saving is "
+                     f"tried again after the next answer; the file keeps the answers saved before (continue "
+                     f"with: spasm consult --resume {self.path}).", indent="  ", fg="red")
+            return False
 
     def alert_new_red_flags(self) -> None:
         """Show a red flag of a level that interrupts (emergency, urgent) the moment it is found."""
@@ -209,6 +220,7 @@ def consult(settings, resume, session_file, age, sex, answers_file, fmt, output)
     if resume:
         if session_file or answers_file or age is not None or sex:
             raise click.UsageError("--resume continues a saved consultation; it takes no other presets")
+        click.get_current_context().call_on_close(session.lock(resume).release)
         consultation, data = session.resume(resume, settings.expert)
         path = resume
         if data.get("knowledge_version") != consultation.kb.knowledge_version:
@@ -216,6 +228,7 @@ def consult(settings, resume, session_file, age, sex, answers_file, fmt, output)
                        f"continuing with {consultation.kb.knowledge_version}.", err=True)
     else:
         path = os.path.abspath(session_file) if session_file else session.default_path()
+        click.get_current_context().call_on_close(session.lock(path).release)
         if os.path.exists(path):
             raise click.UsageError(f"{path} already exists; continue it with --resume {path}, or choose another --session")
         preset = {}
@@ -227,13 +240,14 @@ def consult(settings, resume, session_file, age, sex, answers_file, fmt, output)
         consultation = Consultation(settings.expert, age=int(age) if age is not None and float(age).is_integer()
                                     else age, sex=sex, answers=preset)
     interview = Interview(consultation, path, use_color())
-    interview.save()
+    session.save(path, consultation)  # before any question: a path that cannot be written is refused now
     interview.say("Spasm Expert consultation: decision support, not a diagnosis.", bold=True)
     interview.say(HELP)
     interview.say(f"Answers are saved to {path}")
     ending = interview.run()
     if ending == "quit":
-        interview.save()
+        if not interview.save():
+            raise click.exceptions.Exit(2)
         click.echo()
         interview.say(f"Saved. Continue with: spasm consult --resume {path}")
         return

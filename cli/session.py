@@ -3,7 +3,9 @@
 A session file is JSON: the presets (age, sex, answers from a file), the answers given in order,
 and whether the consultation finished. It is rewritten through a temporary file and a rename
 after every answer, so a crash, a closed terminal or SIGKILL leaves the last complete version.
-A file that cannot be read as a session is reported, never discarded or overwritten.
+A file that cannot be read as a session is reported, never discarded or overwritten. While a
+consultation runs, it holds a lock on its file, so a second one on the same file is refused
+rather than left to overwrite the first one's answers.
 """
 from __future__ import annotations
 
@@ -11,9 +13,15 @@ import json
 import os
 from typing import Any
 
-from expert.errors import CaseError, InputError, Problem
+from expert.documents import open_input, parse_json, read_text
+from expert.errors import CaseError, InputError, Problem, printable, shown
 
-from .output import atomic_write
+from .output import output_file
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: sessions are not locked there
+    fcntl = None  # type: ignore[assignment]
 
 FORMAT = "spasm-session"
 VERSION = 1
@@ -23,38 +31,83 @@ class SessionError(InputError):
     default_title = "cannot resume this session"
 
 
+class Lock:
+    """This process's claim on a session file; ``release`` ends it (so does the process's end)."""
+
+    def __init__(self, name: str | None = None, descriptor: int | None = None):
+        self.name, self.descriptor = name, descriptor
+
+    def release(self) -> None:
+        """Remove the lock file, then unlock: a process that locked it meanwhile finds the name gone."""
+        if self.descriptor is not None:
+            try:
+                os.unlink(self.name)
+            except OSError:
+                pass
+            os.close(self.descriptor)
+            self.descriptor = None
+
+
+def lock(path: str) -> Lock:
+    """Claim ``path`` for one consultation, or raise SessionError if another one has it.
+
+    The lock is on a hidden file beside the session's real file (through any symbolic link),
+    because each save replaces the session file itself with a new one.
+    """
+    if fcntl is None:  # pragma: no cover
+        return Lock()
+    real = os.path.realpath(path)
+    name = os.path.join(os.path.dirname(real), f".{os.path.basename(real)}.lock")
+    try:
+        descriptor = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise SessionError(Problem(f"cannot save the session there: {error.strerror}", file=path,
+                                   hint="choose another --session")) from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(descriptor).st_ino != os.stat(name).st_ino:  # released and removed meanwhile
+            raise BlockingIOError
+    except (BlockingIOError, FileNotFoundError):
+        os.close(descriptor)
+        raise SessionError(Problem("is in use by another consultation", file=path,
+                                   hint="finish or quit that one first; two at once would lose answers")) from None
+    except OSError:  # pragma: no cover - a file system without locks: go on unlocked
+        pass
+    return Lock(name, descriptor)
+
+
 def save(path: str, consultation, finished: bool = False) -> None:
+    """Write the session; a failure (full disk, missing folder) raises an InputError naming the file."""
     data = {"format": FORMAT, "version": VERSION, "knowledge_version": consultation.kb.knowledge_version,
             "preset": consultation.preset_case(), "history": [[obs, value] for obs, value in consultation.history],
             "finished": finished}
-    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    with output_file(path) as out:
+        out.write((json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def load(path: str) -> dict[str, Any]:
     """Read and check a session file; any problem raises SessionError naming the file."""
-    try:
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read()
-    except FileNotFoundError:
-        raise SessionError(Problem("session file not found", file=path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SessionError(Problem(f"cannot read session file: {error}", file=path)) from None
-
     def bad(message: str, line: int | None = None) -> SessionError:
         return SessionError(Problem(message, file=path, line=line,
                                     hint="the file was left as it is; fix it or start a new consultation"))
+    with open_input(path, SessionError) as stream:
+        text = read_text(stream, path, SessionError)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise bad(f"not a valid session file (JSON error: {error.msg})", error.lineno) from None
+        data = parse_json(text, path, SessionError, with_lines=False).data
+    except SessionError as error:
+        first = error.problems[0]
+        raise bad(f"not a valid session file (JSON error: {first.message.removeprefix('JSON syntax error: ')})",
+                  first.line) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise bad("not a Spasm Expert session file")
     if data.get("version") != VERSION:
-        raise bad(f"session format version {data.get('version')!r} is not supported (expected {VERSION})")
+        raise bad(f"session format version {shown(data.get('version'))} is not supported (expected {VERSION})")
     history = data.get("history")
     if not isinstance(data.get("preset"), dict) or not isinstance(history, list) or not all(
             isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in history):
         raise bad("the session file is damaged: preset or history is malformed")
+    version = data.get("knowledge_version")  # shown to the user when it differs: printable and short
+    data["knowledge_version"] = printable(version[:80]) if isinstance(version, str) else shown(version)
     return data
 
 
@@ -73,8 +126,8 @@ def resume(path: str, expert_):
         try:
             consultation.answer(obs, value)
         except (CaseError, KeyError) as error:
-            raise SessionError(Problem(f"saved answer {number} ({obs}) no longer fits the knowledge base: {error}",
-                                       file=path, hint="the file was left as it is")) from None
+            raise SessionError(Problem(f"saved answer {number} ({shown(obs)}) no longer fits the knowledge base: "
+                                       f"{error}", file=path, hint="the file was left as it is")) from None
     return consultation, data
 
 

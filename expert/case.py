@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .documents import Document, Path, read_file
-from .errors import CaseError, Problem, suggest
+from .errors import CaseError, Problem, shown, suggest
 from .model import KnowledgeBase, Observation
 
 UNKNOWN = "unknown"
@@ -65,6 +66,18 @@ def _allowed(obs: Observation) -> str:
     return f"{prefix}: {', '.join(obs.values)}"
 
 
+def _hint(word: object, choices: Sequence[str], listed: bool = False) -> str:
+    """suggest() for what a user typed, and with ``listed`` every choice, each said once.
+
+    A long word is not compared: difflib's time and memory grow with its length.
+    """
+    close = suggest(word if isinstance(word, str) and len(word) <= 100 else "", choices)
+    if not listed:
+        return close
+    allowed = f"allowed: {', '.join(choices)}"
+    return f"{close} {allowed}" if close.startswith("did you mean") else allowed
+
+
 def check_value(obs: Observation, value: Any, doc: Document | None, path: Path) -> tuple[Value, Problem | None]:
     """Check one answer; return the typed value, or a problem naming what is allowed."""
     def problem(message: str, hint: str | None = None) -> tuple[None, Problem]:
@@ -74,28 +87,38 @@ def check_value(obs: Observation, value: Any, doc: Document | None, path: Path) 
     if obs.type == "bool":
         if isinstance(value, bool):
             return value, None
-        return problem(f"{value!r} is not a valid answer for {obs.id} (yes/no)")
+        return problem(f"{shown(value)} is not a valid answer for {obs.id} (yes/no)")
     if obs.type == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return problem(f"{value!r} is not a number")
-        if value < obs.minimum or (obs.maximum is not None and value > obs.maximum):
-            return problem(f"{value!r} is out of range for {obs.id}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            return problem(f"{shown(value)} is not a number")
+        # compared exactly, never converted: a 400-digit integer does not fit in a float
+        if value < obs.minimum or (obs.maximum is not None and value > obs.maximum) or abs(value) > sys.float_info.max:
+            return problem(f"{shown(value)} is out of range for {obs.id}")
         return value, None
     if obs.type == "enum":
         if isinstance(value, str) and value in obs.values:
             return value, None
-        return problem(f"{value!r} is not a value of {obs.id}",
-                       suggest(value, obs.values) + f"; allowed: {', '.join(obs.values)}"
-                       if isinstance(value, str) else None)
+        return problem(f"{shown(value)} is not a value of {obs.id}",
+                       _hint(value, obs.values, listed=True) if isinstance(value, str) else None)
     if not isinstance(value, list):
         hint = f"write a list, e.g. [{value}]" if isinstance(value, str) and value in obs.values else None
-        return problem(f"{obs.id} takes a list of values, got {value!r}", hint)
+        return problem(f"{obs.id} takes a list of values, got {shown(value)}", hint)
     bad = [v for v in value if not isinstance(v, str) or v not in obs.values]
     if bad:
-        return problem(f"{bad[0]!r} is not a value of {obs.id}",
-                       (suggest(bad[0], obs.values) + "; " if isinstance(bad[0], str) else "")
-                       + f"allowed: {', '.join(obs.values)}")
+        return problem(f"{shown(bad[0])} is not a value of {obs.id}", _hint(bad[0], obs.values, listed=True))
     return frozenset(value), None
+
+
+def _read_case_file(source: str | os.PathLike) -> Document:
+    """A case file. A string is always a path: a case's text passed by mistake is said to be
+    that, not echoed back whole as the name of a missing file."""
+    name = os.fspath(source)
+    if isinstance(name, str) and ("\n" in name or len(name) > 4096) and not os.path.exists(name):
+        raise CaseError(Problem(f"no case file named {shown(name)}",
+                                hint="a string is taken as the path of a case file; to assess a case's text, "
+                                     "parse it first and pass the mapping"))
+    return read_file(name, CaseError)
 
 
 def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase) -> Case:
@@ -103,7 +126,7 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
     if isinstance(source, Document):
         doc = source
     elif isinstance(source, (str, os.PathLike)):
-        doc = read_file(source, CaseError)
+        doc = _read_case_file(source)
     else:
         doc = Document(source)
     if isinstance(doc.data, Mapping) and "resourceType" in doc.data:  # FHIR: a QuestionnaireResponse
@@ -112,14 +135,17 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
     data = doc.data
     case_keys = (*kb.top_level(), ANSWERS)
     if not isinstance(data, Mapping):
+        example = "e.g. {age: 40, answers: {movement: cramp}}"
         raise CaseError(doc.problem((), f"a case must be a mapping with {', '.join(case_keys)}, "
-                                        f"got {type(data).__name__}", "e.g. {age: 40, answers: {movement: cramp}}"))
+                                        f"got {type(data).__name__}",
+                                    f"a string is taken as the path of a case file; {example}"
+                                    if isinstance(source, str) else example))
     problems: list[Problem] = []
     answers: dict[str, Value] = {}
     skipped: set[str] = set()
     unknown_keys = [k for k in data if k not in case_keys]
     for key in unknown_keys[:5]:
-        problems.append(doc.problem((key,), f"unknown field {key!r}", suggest(key, case_keys)))
+        problems.append(doc.problem((key,), f"unknown field {shown(key)}", _hint(key, case_keys)))
     if len(unknown_keys) > 5:
         problems.append(doc.problem((), f"{len(unknown_keys) - 5} more unknown fields",
                                     f"a case has only {', '.join(case_keys)}"))
@@ -151,8 +177,8 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
     for key, value in raw.items():
         obs = kb.observations.get(key) if isinstance(key, str) else None
         if obs is None:
-            problems.append(doc.problem((ANSWERS, key), f"unknown observation {key!r}",
-                                        suggest(key, [o for o in kb.observations if not kb.observations[o].top_level])))
+            problems.append(doc.problem((ANSWERS, key), f"unknown observation {shown(key)}",
+                                        _hint(key, [o for o in kb.observations if not kb.observations[o].top_level])))
         elif obs.top_level:
             problems.append(doc.problem((ANSWERS, key), f"{key} is written at the top of the case, not under answers",
                                         f"move it up: {key}: ... next to answers"))

@@ -2,31 +2,80 @@
 
 Both knowledge files and cases go through here, so every validation message can point at the
 file and line where the offending value was written. Only plain data is built: no YAML tag
-can run code, and anchors are expanded with a bound on the number of nodes.
+can run code, and anchors are expanded with a bound on the number of nodes. Input is bounded
+before it is parsed: a file's size (read with a bounded read, so ``/dev/zero`` or an endless
+pipe stops at the limit) and its nesting depth (checked before libyaml's composer, which
+recurses in C and would crash the process on a few thousand levels).
+
+Scalars are read the same way in every file, close to YAML 1.2's core schema: a number is a
+plain decimal (``90``, ``-1.5``, ``2e3``); YAML 1.1 forms that would silently change a value
+(sexagesimal ``1:30`` = 90, octal ``017`` = 15, ``0x1F``, ``0b101``, ``1_000``, ``.inf``,
+``.nan``) and dates are plain strings, which a number field then reports as not a number.
+Booleans are ``true``/``false`` and, because case files have long been written with them and
+the messages speak of yes/no, ``yes``/``no`` (each in lower, Title or UPPER case). YAML 1.1's
+``on``/``off``/``y``/``n`` are strings: they read as words (a label "Off" stays "Off").
 """
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 import yaml
 
-from .errors import InputError, Problem
-
-try:  # libyaml's parser is several times faster; the pure-Python one behaves the same
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+from .errors import InputError, Problem, shown
 
 #: Anchors let a short YAML file describe a huge document; refuse beyond this many nodes.
 MAX_NODES = 100_000
+#: Deepest nesting of lists and mappings accepted (a case needs 3, the knowledge base about 10).
+MAX_DEPTH = 100
+#: Largest case, session or knowledge file, in bytes; the environment's SPASM_MAX_FILE_BYTES overrides it.
+MAX_FILE_BYTES = 1 << 20
+#: Longest line of ``spasm batch`` input, in bytes; the environment's SPASM_MAX_LINE_BYTES overrides it.
+MAX_LINE_BYTES = 1 << 20
 
-#: Only plain mappings and lists; a tag such as !!python/object is refused, never constructed.
-_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+# libyaml's composer recurses in C: far below this depth it cannot exhaust the stack.
+_COMPOSE_SAFE_DEPTH = 1000
 
 Path = tuple  # keys and list indexes from the document root, e.g. ("answers", "sites", 0)
+
+_STR, _NULL, _BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{name}" for name in ("str", "null", "bool", "int", "float"))
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_INT_TEXT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_NUMBER_TEXT = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_BOOLEANS = {word: value for value, words in ((True, ("true", "yes")), (False, ("false", "no")))
+             for base in words for word in (base, base.title(), base.upper())}
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    """Which plain scalars are numbers, booleans or null (the module docstring says why)."""
+
+
+_Resolver.add_implicit_resolver(_BOOL, re.compile(f"(?:{'|'.join(_BOOLEANS)})\\Z"), list("tTfFyYnN"))
+_Resolver.add_implicit_resolver(_NULL, re.compile(r"(?:~|null|Null|NULL|)\Z"), list("~nN") + [""])
+_Resolver.add_implicit_resolver(_INT, re.compile(_INT_TEXT.pattern + r"\Z"), list("-+0123456789"))
+_Resolver.add_implicit_resolver(_FLOAT, re.compile(_NUMBER_TEXT.pattern + r"\Z"), list("-+.0123456789"))
+
+try:  # libyaml's parser is several times faster; the pure-Python one behaves the same
+    from yaml.cyaml import CParser
+
+    class _Loader(CParser, _Resolver):
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            _Resolver.__init__(self)
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,  # type: ignore[no-redef]
+                  yaml.composer.Composer, _Resolver):
+        def __init__(self, stream: str):
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _Resolver.__init__(self)
 
 
 def format_path(path: Path) -> str:
@@ -63,6 +112,23 @@ class Document:
                        line=self.line(path), hint=hint)
 
 
+def _too_deep(file: str | None, line: int | None) -> Problem:
+    return Problem(f"lists and mappings are nested more than {MAX_DEPTH} levels deep", file=file, line=line)
+
+
+def number(text: str) -> int | float:
+    """A plain decimal number (``-12``, ``0.5``, ``2e3``); ValueError says why ``text`` is not one."""
+    if not _NUMBER_TEXT.fullmatch(text):
+        raise ValueError(f"{shown(text)} is not a plain decimal number")
+    try:
+        value = int(text) if _INT_TEXT.fullmatch(text) else float(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise ValueError(f"a number of {len(text):,} digits is too large") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{shown(text)} is too large a number")
+    return value
+
+
 class _Builder:
     """Turns a composed YAML node tree into plain Python data and a path -> line map."""
 
@@ -70,8 +136,11 @@ class _Builder:
         self.file, self.error = file, error
         self.lines: dict[Path, int] = {}
         self.problems: list[Problem] = []
-        self.constructor = yaml.constructor.SafeConstructor()
         self.count = 0
+
+    def fail(self, node: yaml.Node, path: Path, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(message, field=format_path(path), file=self.file,
+                                     line=node.start_mark.line + 1, hint=hint))
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
@@ -79,57 +148,121 @@ class _Builder:
             raise self.error(Problem(f"document has more than {MAX_NODES} values", file=self.file,
                                      hint="anchors and aliases may be expanding it"))
         self.lines[path] = node.start_mark.line + 1
-        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
-            raise yaml.constructor.ConstructorError(None, None, f"unsupported tag {node.tag!r}", node.start_mark)
-        if isinstance(node, yaml.MappingNode):
-            result: dict = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    self.problems.append(Problem("a mapping key must be a plain value", file=self.file,
-                                                 line=key_node.start_mark.line + 1, field=format_path(path)))
-                    continue
-                key = self.constructor.construct_object(key_node)
-                if key in result:
-                    self.problems.append(Problem(f"duplicate key {key!r}", field=format_path(path + (key,)),
-                                                 file=self.file, line=key_node.start_mark.line + 1,
-                                                 hint="each key may appear once in a mapping"))
-                    continue
-                result[key] = self.build(value_node, path + (key,))
-                self.lines[path + (key,)] = key_node.start_mark.line + 1
-            return result
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        if len(path) >= MAX_DEPTH:  # this collection is one level deeper than its path; also ends &a [*a]
+            raise self.error(_too_deep(self.file, node.start_mark.line + 1))
+        if node.tag not in _PLAIN_TAGS:
+            self.fail(node, path, f"YAML syntax error: unsupported tag {shown(node.tag)}", "write plain lists and mappings")
+            return None
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node)
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, path, "a mapping key must be a plain value")
+                continue
+            key = self.scalar(key_node, path)
+            if key in result:
+                self.fail(key_node, path + (key,), f"duplicate key {shown(key)}", "each key may appear once in a mapping")
+                continue
+            result[key] = self.build(value_node, path + (key,))
+            self.lines[path + (key,)] = key_node.start_mark.line + 1
+        return result
+
+    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        text, tag = node.value, node.tag
+        if tag == _STR:
+            return text
+        if tag == _NULL and text in _NULLS:
+            return None
+        if tag == _BOOL and text in _BOOLEANS:
+            return _BOOLEANS[text]
+        if tag in (_INT, _FLOAT):
+            try:
+                return number(text)
+            except ValueError as reason:
+                self.fail(node, path, str(reason), "write a plain decimal number, such as 90 or 1.5")
+                return None
+        self.fail(node, path, f"YAML syntax error: unsupported tag {shown(tag)} for {shown(text)}",
+                  "write plain text, numbers, true or false")
+        return None
+
+
+def _excerpt(text: str | None, limit: int = 120) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _syntax_problem(exc: yaml.YAMLError, file: str | None) -> Problem:
+    """PyYAML's own words, cut short: some of them quote the text they stopped at."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    what = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
+    what = _excerpt(getattr(exc, "problem", None) or str(exc))
+    context = _excerpt(getattr(exc, "context", None))
     return Problem(f"YAML syntax error: {what}", file=file, line=mark.line + 1 if mark else None,
                    hint=f"column {mark.column + 1}" + (f", {context}" if context else "") if mark else None)
+
+
+def _check_yaml_depth(text: str, file: str | None) -> Problem | None:
+    """The nesting-depth problem of a YAML text, found before anything recurses over it.
+
+    Cheap first: block nesting needs indentation (at most two levels per column) and flow
+    nesting needs brackets, so most texts are cleared by counting. Otherwise the parser's
+    events (produced without recursion) are followed, stopping as soon as the limit is passed.
+    """
+    widest = max(map(len, text.split("\n")))
+    if text.count("[") + text.count("{") + 2 * (widest + 1) <= _COMPOSE_SAFE_DEPTH:
+        return None
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _too_deep(file, event.start_mark.line + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def parse_yaml(text: str, file: str | None = None, error: type[InputError] = InputError) -> Document:
     """Parse one YAML document (JSON is accepted too) into a :class:`Document`."""
     try:
+        too_deep = _check_yaml_depth(text, file)
+        if too_deep:
+            raise error(too_deep)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise error(_syntax_problem(exc, file)) from None
-    except (ValueError, RecursionError) as exc:  # e.g. NUL bytes, absurd nesting
-        raise error(Problem(f"cannot read as YAML: {exc}", file=file)) from None
+    except ValueError as exc:  # e.g. NUL bytes
+        raise error(Problem(f"cannot read as YAML: {_excerpt(str(exc))}", file=file)) from None
+    except RecursionError:  # only the pure-Python composer recurses in Python
+        raise error(_too_deep(file, None)) from None
     if node is None:
         return Document(None, file, {(): 1})
     builder = _Builder(file, error)
-    try:
-        data = builder.build(node, ())
-    except yaml.YAMLError as exc:  # a scalar that cannot be constructed (bad timestamp, ...)
-        raise error(_syntax_problem(exc, file)) from None
-    except RecursionError:
-        raise error(Problem("document is nested too deeply", file=file)) from None
+    data = builder.build(node, ())
     if builder.problems:
         raise error(builder.problems)
     return Document(data, file, builder.lines)
+
+
+_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_json_depth(text: str, file: str | None) -> Problem | None:
+    """The nesting-depth problem of a JSON text (brackets inside strings do not count)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    for token in _JSON_NESTING.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _too_deep(file, text.count("\n", 0, token.start()) + 1)
+        elif bracket in "]}":
+            depth -= 1
+    return None
 
 
 def _no_duplicates(file: str | None, error: type[InputError]) -> Callable:
@@ -137,24 +270,35 @@ def _no_duplicates(file: str | None, error: type[InputError]) -> Callable:
         result = {}
         for key, value in pairs:
             if key in result:
-                raise error(Problem(f"duplicate key {key!r}", file=file, field=key,
+                raise error(Problem(f"duplicate key {shown(key)}", file=file, field=key,
                                     hint="each key may appear once in an object"))
             result[key] = value
         return result
     return hook
 
 
+def _json_number(file: str | None, error: type[InputError]) -> Callable:
+    def convert(text: str) -> int | float:
+        try:
+            return number(text)
+        except ValueError as reason:
+            raise error(Problem(str(reason), file=file, hint="use a number Python can hold, such as 90 or 1.5")) from None
+    return convert
+
+
 def parse_json(text: str, file: str | None = None, error: type[InputError] = InputError,
                with_lines: bool = True) -> Document:
     """Parse JSON strictly; line numbers for fields come from re-reading it as YAML."""
+    too_deep = _check_json_depth(text, file)
+    if too_deep:
+        raise error(too_deep)
+    numbers = _json_number(file, error)
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates(file, error),
-                          parse_constant=_reject_constant(file, error))
+        data = json.loads(text, object_pairs_hook=_no_duplicates(file, error), parse_int=numbers,
+                          parse_float=numbers, parse_constant=_reject_constant(file, error))
     except json.JSONDecodeError as exc:
         raise error(Problem(f"JSON syntax error: {exc.msg}", file=file, line=exc.lineno,
                             hint=f"column {exc.colno}")) from None
-    except RecursionError:
-        raise error(Problem("document is nested too deeply", file=file)) from None
     lines: dict[Path, int] = {}
     if with_lines and "\n" in text.strip():
         try:
@@ -178,12 +322,36 @@ def parse_text(text: str, file: str | None = None, error: type[InputError] = Inp
     return parse_yaml(text, file, error)
 
 
-def read_file(path: str | os.PathLike, error: type[InputError] = InputError) -> Document:
-    """Read and parse a YAML or JSON file, turning I/O and decoding failures into ``error``."""
+# ------------------------------------------------------------------------ bounded reading
+def byte_limit(variable: str, default: int) -> int:
+    """A size limit: the environment variable ``variable`` when it is set, else ``default``."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(Problem(f"{variable} must be a whole number of bytes, at least 1, got {shown(text)}"))
+    return int(text)
+
+
+def file_limit() -> int:
+    """The largest file read as one document (a case, a session, a knowledge file), in bytes."""
+    return byte_limit("SPASM_MAX_FILE_BYTES", MAX_FILE_BYTES)
+
+
+def decode(raw: bytes, file: str | None, error: type[InputError] = InputError) -> str:
+    """UTF-8 text, with or without a byte-order mark (editors on Windows add one)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(Problem(f"not UTF-8 text (byte {exc.start})", file=file,
+                            hint="save the file as UTF-8")) from None
+
+
+def open_input(path: str | os.PathLike, error: type[InputError] = InputError) -> IO[bytes]:
+    """Open a file for reading in binary, turning every failure into ``error`` naming the file."""
     name = os.fspath(path)
     try:
-        with open(name, "rb") as handle:
-            raw = handle.read()
+        return open(name, "rb")  # noqa: SIM115 - the caller closes it
     except FileNotFoundError:
         raise error(Problem("file not found", file=name)) from None
     except IsADirectoryError:
@@ -191,10 +359,25 @@ def read_file(path: str | os.PathLike, error: type[InputError] = InputError) -> 
     except OSError as exc:
         raise error(Problem(f"cannot read file: {exc.strerror}", file=name)) from None
     except ValueError:  # e.g. a NUL byte in the name
-        raise error(Problem("not a valid file name", file=repr(name))) from None
+        raise error(Problem("not a valid file name", file=shown(name))) from None
+
+
+def read_text(stream: IO[bytes], file: str, error: type[InputError] = InputError) -> str:
+    """All of an open stream as text, reading at most :func:`file_limit` bytes (plus one, to know)."""
+    limit = file_limit()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise error(Problem(f"not UTF-8 text (byte {exc.start})", file=name,
-                            hint="save the file as UTF-8")) from None
+        raw = stream.read(limit + 1)
+    except OSError as exc:
+        raise error(Problem(f"cannot read file: {exc.strerror}", file=file)) from None
+    if len(raw) > limit:
+        raise error(Problem(f"larger than {limit:,} bytes", file=file,
+                            hint="set SPASM_MAX_FILE_BYTES to a larger number of bytes to read it"))
+    return decode(raw, file, error)
+
+
+def read_file(path: str | os.PathLike, error: type[InputError] = InputError) -> Document:
+    """Read and parse a YAML or JSON file, turning I/O and decoding failures into ``error``."""
+    name = os.fspath(path)
+    with open_input(name, error) as stream:
+        text = read_text(stream, name, error)
     return parse_text(text, name, error)

@@ -5,8 +5,51 @@ The library raises these; the CLI turns them into exit code 2 with one line per 
 from __future__ import annotations
 
 import difflib
+import re
+import reprlib
 from dataclasses import dataclass
 from typing import Sequence
+
+#: Longest excerpt of an input value that a message quotes (the rest is cut with "…").
+SHOWN_CHARS = 60
+
+# C0 and C1 control characters (escape sequences start with ESC or CSI) and Unicode
+# direction overrides, which could rewrite what a terminal shows.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, newlines: bool = False) -> str:
+    """``text`` safe to print on a terminal: control characters shown as escapes (``\\x1b``).
+
+    Input-derived text (a key, a file name, a saved id) reaches stderr through here, so a
+    crafted file cannot move the cursor, retitle the window or clear the screen.
+    """
+    def escape(match: re.Match) -> str:
+        char = match.group()
+        if newlines and char == "\n":
+            return char
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    return _UNPRINTABLE.sub(escape, text)
+
+
+_REPR = reprlib.Repr()  # bounded: never builds the repr of a whole long list or string
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset, _REPR.maxfrozenset = 3, 4, 6, 6, 6, 6
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = SHOWN_CHARS
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """A short repr of an input value for a message: at most ``limit`` characters, then "…".
+
+    Messages quote what was given, but a 50 MB value must not become a 50 MB message, and an
+    integer longer than Python's digit limit for ``repr`` is described by its size instead.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * limit:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    try:
+        text = _REPR.repr(value)
+    except (ValueError, RecursionError):  # e.g. a huge integer inside a list
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -20,13 +63,15 @@ class Problem:
     hint: str | None = None
 
     def __str__(self) -> str:
+        """One line for a terminal; every part that may come from input is made printable."""
         where = ""
         if self.file:
-            where = self.file + (f":{self.line}" if self.line else "") + ": "
+            where = printable(self.file) + (f":{self.line}" if self.line else "") + ": "
         elif self.line:
             where = f"line {self.line}: "
-        text = where + (f"{self.field}: " if self.field else "") + self.message
-        return text + (f" ({self.hint})" if self.hint else "")
+        field = printable(self.field if len(self.field) <= 4 * SHOWN_CHARS else self.field[:4 * SHOWN_CHARS] + "…")
+        text = where + (f"{field}: " if field else "") + printable(self.message, newlines=True)
+        return text + (f" ({printable(self.hint, newlines=True)})" if self.hint else "")
 
     def to_dict(self) -> dict:
         return {k: v for k, v in (("file", self.file), ("line", self.line), ("field", self.field),

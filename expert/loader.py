@@ -15,7 +15,7 @@ from typing import Any, Callable
 from . import conditions, parser
 from .conditions import Condition
 from .documents import Document, Path, read_file
-from .errors import KnowledgeError, Problem, suggest
+from .errors import KnowledgeError, Problem, shown, suggest
 from .model import (ACTIONS, KINDS, OBSERVATION_TYPES, REFERABLE, Action, Cause, Checklist, Choice, Citation,
                     Finding, InterviewPlan, KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
 
@@ -149,7 +149,12 @@ class _Loader:
         doc, path, data = entries[0]
         data = self.read.mapping(doc, path, data, ("name", "version", "disclaimer", "triage_levels"), ()) or {}
         name = self.read.text(doc, path + ("name",), data.get("name")) or ""
-        version = str(data.get("version", "0"))
+        version = data.get("version", "0")
+        if isinstance(version, bool) or not isinstance(version, (str, int, float)) \
+                or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,63}", str(version)):
+            self.read.fail(doc, path + ("version",), f"version must be a version such as 1.2.0, got {shown(version)}",
+                           "a number, or letters, digits, '.', '+' and '-' (at most 64)")
+        version = str(version)
         disclaimer = self.read.text(doc, path + ("disclaimer",), data.get("disclaimer")) or ""
         levels = self.triage_levels(doc, path + ("triage_levels",), data.get("triage_levels")) if data else {}
         return name, version, disclaimer, levels

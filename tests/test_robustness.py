@@ -7,6 +7,7 @@ import shutil
 import signal
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import pexpect
@@ -221,3 +222,68 @@ def test_a_consultation_killed_at_a_random_moment_resumes_with_every_confirmed_a
     assert confirmed <= len(history) <= kill_after
     resumed = run("consult", "--resume", str(session), input="done\n")
     assert resumed.exit_code == 0 and json.loads(session.read_text())["history"] == history
+
+
+# ------------------------------------------------------------------ hostile documents
+def nested(depth: int, kinds: str) -> str:
+    """A document ``depth`` lists or mappings deep, in flow or block style (``kinds`` picks each level)."""
+    opening = "".join("[" if kinds[i % len(kinds)] == "[" else "{a: " for i in range(depth))
+    closing = "".join("]" if kinds[i % len(kinds)] == "[" else "}" for i in reversed(range(depth)))
+    return opening + "1" + closing
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 20_000), st.text("[{", min_size=1, max_size=3), st.booleans())
+def test_any_nesting_depth_is_read_or_refused_with_a_line_never_a_crash(depth, kinds, block):
+    text = "- " * depth + "x\n" if block else "answers: " + nested(depth, kinds) + "\n"
+    levels = depth if block else depth + 1  # answers: is a mapping too
+    try:
+        document = parse_text(text, "case.yaml", CaseError)
+    except CaseError as error:
+        assert levels > 100 and "nested more than 100 levels deep" in str(error) and error.problems[0].line == 1
+    else:
+        assert levels <= 100 and document.data
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text("0123456789", min_size=310, max_size=6000).map(lambda digits: "9" + digits),  # beyond any float
+       st.sampled_from(["age: {}\n", "answers:\n  episode_minutes: {}\n", '{{"age": {}}}']))
+def test_huge_integers_are_case_errors_never_overflow(digits, template):
+    try:
+        EXPERT.case(parse_text(template.format(digits), "case.yaml", CaseError))
+    except CaseError as error:
+        assert error.problems and len(str(error)) < 1000
+    else:
+        pytest.fail(f"a {len(digits)}-digit number was accepted")
+
+
+yaml11_numbers = st.one_of(
+    st.from_regex(r"\A[1-9][0-9]?:[0-5][0-9](:[0-5][0-9])?\Z"),  # sexagesimal 1:30
+    st.from_regex(r"\A0[0-7]{1,3}\Z"), st.from_regex(r"\A0x[0-9A-Fa-f]{1,4}\Z"), st.from_regex(r"\A0o[0-7]{1,3}\Z"),
+    st.from_regex(r"\A0b[01]{1,6}\Z"), st.from_regex(r"\A[1-9][0-9]{0,2}(_[0-9]{3}){1,2}\Z"),
+    st.sampled_from([".inf", "-.inf", "+.inf", ".Inf", ".NaN", ".nan", "2001-01-01", "1e", "1.2.3"]))
+
+
+@FUZZ
+@given(yaml11_numbers)
+def test_yaml_1_1_number_forms_are_never_read_as_numbers(written):
+    text = f"answers:\n  movement: cramp\n  episode_minutes: {written}\n"
+    with pytest.raises(CaseError) as caught:
+        EXPERT.case(parse_text(text, "case.yaml", CaseError))
+    problem = caught.value.problems[0]
+    assert problem.line == 3 and problem.field == "answers.episode_minutes" and repr(written) in problem.message
+
+
+control_text = st.text(st.characters(codec="utf-8", categories=["Cc", "Cf"]) | st.sampled_from("\x1b[]0;a"),
+                       min_size=1, max_size=12)
+DIRECTION = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+@FUZZ
+@given(control_text, control_text)
+def test_escape_sequences_never_reach_the_terminal_raw(key, value):
+    """Control characters (ESC starts every terminal escape) and direction overrides are escaped."""
+    with pytest.raises(CaseError) as caught:
+        EXPERT.case({key: value, "answers": {key: value, "movement": value}})
+    text = str(caught.value)
+    assert not [ch for ch in text if (unicodedata.category(ch) == "Cc" and ch != "\n") or ch in DIRECTION], text
