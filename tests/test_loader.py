@@ -240,3 +240,31 @@ def test_the_interview_plan_is_loaded(small):
 def test_interview_mistakes_are_named(kb_copy, old, new, field, message):
     problem = only_problem(kb_copy("interview.yaml", old, new))
     assert problem.field == field and message in problem.message
+
+
+def test_reloading_the_knowledge_base_keeps_no_memory_of_earlier_loads():
+    """A service that reloads its knowledge must stay flat (Experta's Rete check cache used to keep
+    every compiled network alive)."""
+    import gc
+    import tracemalloc
+
+    import expert
+    from expert.loader import default_directory
+
+    def reload() -> None:
+        expert.Expert.from_directory(default_directory()).assess({"answers": {"movement": "cramp"}})
+
+    reload()
+    tracemalloc.start()
+    try:
+        for _ in range(5):
+            reload()
+        gc.collect()
+        after_five = tracemalloc.get_traced_memory()[0]
+        for _ in range(20):
+            reload()
+        gc.collect()
+        growth = tracemalloc.get_traced_memory()[0] - after_five
+    finally:
+        tracemalloc.stop()
+    assert growth < 100_000, f"{growth:,} bytes kept by 20 reloads"
