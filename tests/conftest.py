@@ -1,10 +1,12 @@
-"""Shared fixtures: a small test knowledge base, and a factory for broken copies of it."""
+"""Shared fixtures and helpers: a small test knowledge base, broken copies of it, and the command line."""
 import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import expert
+from expert.cli.main import main
 
 SMALL_KB = Path(__file__).parent / "fixtures" / "small_kb"
 
@@ -39,3 +41,21 @@ def line_of(path: Path, needle: str) -> int:
         if needle in line:
             return number
     raise AssertionError(f"{needle!r} not found in {path}")
+
+
+def run(*args, input=None):
+    """Run the real entry point (with its exit-code mapping) and capture stdout and stderr."""
+    runner = CliRunner()
+    result = runner.invoke(_Entry(), list(args), input=input, catch_exceptions=False)
+    return result
+
+
+class _Entry:
+    """Adapts main() (which returns an exit code) to CliRunner, which expects a click command."""
+
+    name = "spasm"
+
+    def main(self, args=None, prog_name=None, **extra):
+        raise SystemExit(main(args))
+
+

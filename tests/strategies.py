@@ -1,4 +1,10 @@
-"""Hypothesis strategies for valid cases over a knowledge base's vocabulary."""
+"""Valid cases over a knowledge base's vocabulary: hypothesis strategies, and plain random ones.
+
+Both draw answers from the same table of values (:func:`all_values`), so every test that needs
+generated cases exercises the same ground.
+"""
+import json
+import random
 from hypothesis import strategies as st
 
 from expert.model import KnowledgeBase, Observation
@@ -60,3 +66,32 @@ def add_answer(case: dict, obs: Observation, value) -> dict:
     bigger = {**case, "answers": dict(case["answers"])}
     (bigger if obs.top_level else bigger["answers"])[obs.id] = value
     return bigger
+
+
+def random_answers(kb: KnowledgeBase, rng: random.Random, fill: float = 0.7) -> dict:
+    """Answers (as the engine holds them: sets as frozensets) to about ``fill`` of the questions."""
+    answers = {}
+    for obs in kb.observations.values():
+        if rng.random() < fill:
+            value = rng.choice(all_values(obs))
+            answers[obs.id] = frozenset(value) if obs.type == "set" else value
+    return answers
+
+
+def random_cases(kb: KnowledgeBase, count: int, seed: int = 3, fill: float = 0.35) -> list[dict]:
+    """``count`` valid cases in the contract's format, reproducible from ``seed``."""
+    rng = random.Random(seed)
+    found = []
+    for _ in range(count):
+        answers = random_answers(kb, rng, fill)
+        case: dict = {"answers": {}}
+        for obs_id, value in answers.items():
+            value = sorted(value, key=kb.observations[obs_id].values.index) if isinstance(value, frozenset) else value
+            (case if kb.observations[obs_id].top_level else case["answers"])[obs_id] = value
+        found.append(case)
+    return found
+
+
+def case_lines(kb: KnowledgeBase, count: int, seed: int = 3) -> list[str]:
+    """``count`` valid cases, each a line of JSON (for ``spasm batch``)."""
+    return [json.dumps(case) for case in random_cases(kb, count, seed)]

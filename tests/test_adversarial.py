@@ -23,8 +23,9 @@ import yaml
 import expert
 from expert import CaseError, KnowledgeError
 from expert.documents import parse_json, parse_yaml
+from tests.conftest import run
 from tests.test_batch import generated_cases
-from tests.test_cli import CASE, run
+from tests.test_cli import CASE
 
 SPASM = str(Path(sys.executable).parent / "spasm")
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -393,6 +394,7 @@ def big_input(tmp_path):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGKILL])
 def test_a_signalled_batch_leaves_no_worker_and_ends_its_pipeline(big_input, sent):

@@ -1,21 +1,23 @@
 """spasm batch: one output line per input line, in order, error records for bad lines."""
 import json
+
+import pytest
 import random
 import subprocess
 import sys
 from pathlib import Path
 
 import expert
-from bench.cases import generated_cases as case_dicts
 from expert.batch import assess_lines
-from tests.test_cli import run
+from tests.conftest import run
+from tests.strategies import case_lines
 
 SPASM = str(Path(sys.executable).parent / "spasm")
 
 
 def generated_cases(count: int, seed: int = 3) -> list[str]:
-    """Valid cases drawn from the shipped vocabulary, each a JSON line."""
-    return [json.dumps(case) for case in case_dicts(expert.default_expert().kb, count, seed)]
+    """Valid cases over the shipped vocabulary, each a JSON line."""
+    return case_lines(expert.default_expert().kb, count, seed)
 
 
 def test_good_and_bad_lines(tmp_path):
@@ -50,6 +52,7 @@ def test_jobs_1_and_jobs_2_give_identical_output():
     assert one == two and len(one) == 300
 
 
+@pytest.mark.slow
 def test_ten_thousand_cases_with_two_jobs_keep_their_order(tmp_path):
     lines = generated_cases(10_000, seed=5)
     lines[1234] = '{"answers": {"movement": "nope"}}'

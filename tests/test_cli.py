@@ -6,32 +6,15 @@ from html.parser import HTMLParser
 import jsonschema
 import pytest
 import yaml
-from click.testing import CliRunner
 
 import expert
-from expert.cli.main import cli, main
+from expert.cli.main import cli
 from expert.cli.output import use_color
 from expert.schema import assessment_schema
-from tests.conftest import SMALL_KB
+from tests.conftest import SMALL_KB, run
 
 CASE = {"age": 34, "answers": {"movement": "cramp", "sites": ["calf"], "hot_environment": True,
                                "recent_strenuous_exercise": True, "lightheaded": True, "nausea": True}}
-
-
-def run(*args, input=None):
-    """Run the real entry point (with its exit-code mapping) and capture stdout and stderr."""
-    runner = CliRunner()
-    result = runner.invoke(_Entry(), list(args), input=input, catch_exceptions=False)
-    return result
-
-
-class _Entry:
-    """Adapts main() (which returns an exit code) to CliRunner, which expects a click command."""
-
-    name = "spasm"
-
-    def main(self, args=None, prog_name=None, **extra):
-        raise SystemExit(main(args))
 
 
 @pytest.fixture

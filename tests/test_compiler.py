@@ -8,6 +8,7 @@ import expert
 from expert.conditions import Truth
 from expert.decider import reference_run
 from tests.conftest import SMALL_KB
+from tests.strategies import random_answers
 
 
 def probe(tmp_path, condition: str, kind: str = "finding"):
@@ -167,22 +168,6 @@ def test_a_firing_records_the_facts_it_matched(small):
     result = small.assess({"answers": {"weakness": True, "wasting": True, "thirst": True}})
     firing = next(f for f in result.run.firings if f.rule == "red_flag.weak_and_wasting")
     assert sorted(firing.answers) == [("wasting", True), ("weakness", True)] and firing.uses == ()
-
-
-def random_answers(kb, rng, fill=0.7):
-    answers = {}
-    for obs in kb.observations.values():
-        if rng.random() > fill:
-            continue
-        if obs.type == "bool":
-            answers[obs.id] = rng.random() < 0.5
-        elif obs.type == "enum":
-            answers[obs.id] = rng.choice(obs.values)
-        elif obs.type == "set":
-            answers[obs.id] = frozenset(v for v in obs.values if rng.random() < 0.3)
-        else:
-            answers[obs.id] = rng.choice([0, 0.5, 1, 5, 9, 10, 11, 45, 60, 65, 66, 100])
-    return answers
 
 
 @pytest.mark.parametrize("which", ["small", "shipped"])

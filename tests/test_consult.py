@@ -8,7 +8,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.test_cli import run
+from tests.conftest import run
 
 SPASM = str(Path(sys.executable).parent / "spasm")
 

@@ -7,7 +7,7 @@ import pytest
 
 import expert
 from expert.documents import read_file
-from tests.test_cli import run
+from tests.conftest import run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DOCUMENTED = dict(re.findall(r"^\| `([\w.-]+)` \| [^|]+ \| (\w+) \|$", (EXAMPLES / "README.md").read_text(), re.M))

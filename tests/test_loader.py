@@ -242,6 +242,7 @@ def test_interview_mistakes_are_named(kb_copy, old, new, field, message):
     assert problem.field == field and message in problem.message
 
 
+@pytest.mark.slow
 def test_reloading_the_knowledge_base_keeps_no_memory_of_earlier_loads():
     """A service that reloads its knowledge must stay flat (Experta's Rete check cache used to keep
     every compiled network alive)."""

@@ -10,7 +10,8 @@ import pytest
 
 import expert
 from expert.case import Case
-from tests.strategies import all_values
+from tests.strategies import all_values, random_answers
+
 
 def _typed(obs, value):
     """A case value as the engine holds it (a set answer is a frozenset)."""
@@ -21,10 +22,7 @@ def check(chosen, rng, cases, fill):
     kb = chosen.kb
     engine = chosen.new_engine()
     for _ in range(cases):
-        answers = {}
-        for obs in kb.observations.values():
-            if rng.random() < fill:
-                answers[obs.id] = _typed(obs, rng.choice(all_values(obs)))
+        answers = random_answers(kb, rng, fill)
         base = chosen.assess(Case(answers), engine=engine)
         unanswered = set(base.unanswered)
         decider = chosen.logic.decider(answers)

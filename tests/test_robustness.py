@@ -19,7 +19,7 @@ import expert
 from expert import CaseError, KnowledgeError, loader
 from expert.batch import CHUNK, IN_FLIGHT_PER_JOB, assess_lines
 from expert.documents import parse_text
-from tests.test_cli import run
+from tests.conftest import run
 
 EXPERT = expert.default_expert()
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
