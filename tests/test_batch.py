@@ -1,11 +1,11 @@
 """spasm batch: one output line per input line, in order, error records for bad lines."""
 import json
-
-import pytest
 import random
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import expert
 from expert.batch import assess_lines
