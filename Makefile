@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo consult serve test host-test bench bench-smoke lint clean
+.PHONY: demo consult serve test typecheck host-test bench bench-smoke lint clean
 
 $(BIN)/spasm: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ serve: $(BIN)/spasm
 
 test: $(BIN)/spasm
 	$(BIN)/python -m pytest -q
+
+typecheck: $(BIN)/spasm
+	$(BIN)/python -m mypy expert cli service --ignore-missing-imports
 
 # Installs into an environment that already has frozendict 2 and schema 0.7 (as a host
 # application might), by the README's recipe, and runs the tests there.

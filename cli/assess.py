@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
@@ -12,12 +11,9 @@ FORMATS = ("text", "markdown", "json", "html")
 
 
 def read_case(settings, path: str):
-    """Validate a case from a file path, or from stdin when ``path`` is ``-``."""
-    if path == "-":  # read at most SPASM_MAX_FILE_BYTES: an endless stream stops there
-        from expert.documents import parse_text, read_text
-        from expert.errors import CaseError
-        return settings.expert.case(parse_text(read_text(sys.stdin.buffer, "<stdin>", CaseError), "<stdin>", CaseError))
-    return settings.expert.case(path)
+    """Validate a case from a case file, a saved consultation session, or stdin when ``path`` is ``-``."""
+    from .session import read_case as read
+    return read(path, settings.expert)
 
 
 @click.command()

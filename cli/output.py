@@ -86,6 +86,11 @@ def _identity(info: os.stat_result) -> tuple[int, int]:
 
 def _refuse_inputs(name: str, info: os.stat_result | None, inputs: Iterable[int | str]) -> None:
     """Refuse to write over an input (given by path or open descriptor): it would be lost."""
+    inputs = list(inputs)
+    if name != "<stdout>" and any(isinstance(source, str) and os.path.realpath(source) == os.path.realpath(name)
+                                  for source in inputs):  # an input not yet written (a new session file)
+        raise OutputError(Problem("is also the input; writing the results there would destroy it", file=name,
+                                  hint="choose another output file"))
     if info is None or not stat.S_ISREG(info.st_mode):
         return
     for source in inputs:
@@ -108,12 +113,21 @@ def output_file(path: str, inputs: Iterable[int | str] = ()) -> Iterator[Output]
     if path == "-":
         stream = sys.stdout.buffer
         try:
-            info = os.fstat(stream.fileno())
+            own: os.stat_result | None = os.fstat(stream.fileno())
         except (OSError, ValueError):  # not a real file (a test runner's buffer)
-            info = None
-        _refuse_inputs("<stdout>", info, inputs)
+            own = None
+        _refuse_inputs("<stdout>", own, inputs)
         yield from _write_to(stream, "<stdout>")
         return
+    target, info = _target(path, inputs)
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        yield from _write_straight(path, target)
+    else:
+        yield from _write_replacing(path, target, info)
+
+
+def _target(path: str, inputs: Iterable[int | str]) -> tuple[str, os.stat_result | None]:
+    """The file ``path`` leads to and what is there now; refused if it is a directory or an input."""
     target = os.path.realpath(path)
     try:
         info: os.stat_result | None = os.stat(target)
@@ -124,10 +138,19 @@ def output_file(path: str, inputs: Iterable[int | str] = ()) -> Iterator[Output]
     _refuse_inputs(path, info, inputs)
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise OutputError(Problem("is a directory", file=path, hint="give the name of a file to write"))
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        yield from _write_straight(path, target)
-    else:
-        yield from _write_replacing(path, target, info)
+    return target, info
+
+
+def check_writable(path: str, inputs: Iterable[int | str] = ()) -> None:
+    """Refuse now, before any work, an output that could not be written later."""
+    if path == "-":
+        return
+    target, info = _target(path, inputs)
+    folder = os.path.dirname(target) or "."
+    if info is None and not os.path.isdir(folder):
+        raise OutputError(Problem("its folder does not exist", file=path, hint="create the folder or choose another file"))
+    if not os.access(target if info is not None else folder, os.W_OK):
+        raise OutputError(Problem("cannot write: permission denied", file=path))
 
 
 def _write_straight(path: str, target: str) -> Iterator[Output]:

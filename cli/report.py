@@ -193,7 +193,9 @@ def build(assessment, explain: bool = False, ref: str | None = None, date: str |
                                                                 c.supporting + c.opposing] + \
             [a.support for a in assessment.advice] + [t.support for t in assessment.tests]:
         cited += [s for s in support.sources if s not in cited]
-    present, absent, not_known = [], [], []
+    present: list[str] = []
+    absent: list[str] = []
+    not_known: list[str] = []
     case = assessment.case
     for observation in obs.values():
         if observation.id in case.skipped:

@@ -41,7 +41,8 @@ class Lock:
         """Remove the lock file, then unlock: a process that locked it meanwhile finds the name gone."""
         if self.descriptor is not None:
             try:
-                os.unlink(self.name)
+                if self.name is not None:
+                    os.unlink(self.name)
             except OSError:
                 pass
             os.close(self.descriptor)
@@ -87,48 +88,78 @@ def save(path: str, consultation, finished: bool = False) -> None:
 
 def load(path: str) -> dict[str, Any]:
     """Read and check a session file; any problem raises SessionError naming the file."""
-    def bad(message: str, line: int | None = None) -> SessionError:
-        return SessionError(Problem(message, file=path, line=line,
-                                    hint="the file was left as it is; fix it or start a new consultation"))
     with open_input(path, SessionError) as stream:
         text = read_text(stream, path, SessionError)
     try:
         data = parse_json(text, path, SessionError, with_lines=False).data
     except SessionError as error:
         first = error.problems[0]
-        raise bad(f"not a valid session file (JSON error: {first.message.removeprefix('JSON syntax error: ')})",
-                  first.line) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise bad("not a Spasm Expert session file")
+        raise _bad(path, f"not a valid session file (JSON error: {first.message.removeprefix('JSON syntax error: ')})",
+                   first.line) from None
+    return checked(data, path)
+
+
+def _bad(path: str, message: str, line: int | None = None) -> SessionError:
+    return SessionError(Problem(message, file=path, line=line,
+                                hint="the file was left as it is; fix it or start a new consultation"))
+
+
+def is_session(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
+def checked(data: Any, path: str) -> dict[str, Any]:
+    """The parsed content of a session file, checked."""
+    if not is_session(data):
+        raise _bad(path, "not a Spasm Expert session file")
     if data.get("version") != VERSION:
-        raise bad(f"session format version {shown(data.get('version'))} is not supported (expected {VERSION})")
+        raise _bad(path, f"session format version {shown(data.get('version'))} is not supported (expected {VERSION})")
     history = data.get("history")
     if not isinstance(data.get("preset"), dict) or not isinstance(history, list) or not all(
             isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in history):
-        raise bad("the session file is damaged: preset or history is malformed")
+        raise _bad(path, "the session file is damaged: preset or history is malformed")
     version = data.get("knowledge_version")  # shown to the user when it differs: printable and short
     data["knowledge_version"] = printable(version[:80]) if isinstance(version, str) else shown(version)
     return data
 
 
-def resume(path: str, expert_):
-    """A consultation rebuilt from a session file, with every saved answer replayed."""
+def replayed(data: dict[str, Any], path: str, expert_):
+    """A consultation rebuilt from a checked session, with every saved answer replayed."""
     from expert.consultation import Consultation
-    data = load(path)
     preset = dict(data["preset"])
     try:
-        consultation = Consultation(expert_, age=preset.pop("age", None), sex=preset.pop("sex", None),
-                                    answers=preset.get("answers"))
-    except CaseError as error:
+        consultation = Consultation(expert_, answers=preset.pop("answers", None), **preset)
+    except (CaseError, TypeError) as error:
         raise SessionError(Problem(f"the saved presets no longer fit the knowledge base: {error}", file=path,
                                    hint="the file was left as it is")) from None
-    for number, (obs, value) in enumerate(data["history"], 1):
+    for number, (question, value) in enumerate(data["history"], 1):
         try:
-            consultation.answer(obs, value)
+            consultation.answer(question, value)
         except (CaseError, KeyError) as error:
-            raise SessionError(Problem(f"saved answer {number} ({shown(obs)}) no longer fits the knowledge base: "
-                                       f"{error}", file=path, hint="the file was left as it is")) from None
-    return consultation, data
+            raise SessionError(Problem(f"saved answer {number} ({shown(question)}) no longer fits the knowledge "
+                                       f"base: {error}", file=path, hint="the file was left as it is")) from None
+    return consultation
+
+
+def resume(path: str, expert_):
+    """A consultation rebuilt from a session file, and the file's content."""
+    data = load(path)
+    return replayed(data, path, expert_), data
+
+
+def read_case(source: str, expert_):
+    """The case in a case file, a saved session, or stdin (``-``): what ``spasm assess`` and
+    ``spasm consult --answers`` read."""
+    import sys
+
+    from expert.documents import parse_text, read_file
+    if source == "-":  # read at most SPASM_MAX_FILE_BYTES: an endless stream stops there
+        doc = parse_text(read_text(sys.stdin.buffer, "<stdin>", CaseError), "<stdin>", CaseError)
+    else:
+        doc = read_file(source, CaseError)
+    if is_session(doc.data):
+        return replayed(checked(doc.data, doc.file or source), doc.file or source, expert_).case()
+    return expert_.case(doc)
 
 
 def default_path() -> str:

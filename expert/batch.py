@@ -20,7 +20,7 @@ import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import IO, Iterable, Iterator
+from typing import IO, Any, Generator, Iterable, Iterator
 
 from . import loader
 from .documents import MAX_LINE_BYTES, byte_limit, decode, parse_json
@@ -150,7 +150,7 @@ def _start_worker(knowledge: str | None, parent: int) -> None:
     _worker = Expert.from_directory(knowledge) if knowledge is not None else default_expert()
 
 
-def _work(chunk: list[tuple[int, bytes | TooLong]], explain: bool) -> list[Result]:
+def _work(chunk: list[tuple[int, bytes | str | TooLong]], explain: bool) -> list[Result]:
     assert _worker is not None
     return [assess_line(_worker, number, raw, explain) for number, raw in chunk]
 
@@ -167,7 +167,7 @@ def _chunks(lines: Iterable, size: int) -> Iterator[list[tuple[int, bytes | str 
 
 
 def assess_lines(lines: Iterable[bytes | str | TooLong], jobs: int = 1, explain: bool = False,
-                 knowledge: str | os.PathLike | None = None, chunk: int = CHUNK) -> Iterator[Result]:
+                 knowledge: str | os.PathLike | None = None, chunk: int = CHUNK) -> Generator[Result, None, None]:
     """Assess JSONL lines in order, yielding one :class:`Result` per line as soon as it is ready.
 
     A knowledge base that cannot be loaded raises KnowledgeError here, before any worker starts.
@@ -184,7 +184,7 @@ def assess_lines(lines: Iterable[bytes | str | TooLong], jobs: int = 1, explain:
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(directory, os.getpid()))
     finished = False
     try:
-        pending: deque = deque()
+        pending: deque[Any] = deque()
         for part in _chunks(lines, chunk):
             pending.append(pool.submit(_work, part, explain))
             if len(pending) >= jobs * IN_FLIGHT_PER_JOB:

@@ -251,14 +251,14 @@ class Consultation:
             flag = self.kb.red_flags[flags[0].conclusion]
             return f"checks for a red flag: {flag.label} ({self.kb.triage_levels[flag.level].label.lower()})"
         if stage == "core":
-            return "part of the core history"
+            return "is part of the core history"
         if rules:
             causes = list(dict.fromkeys(r.label for r in rules))
             return "could change the likely causes: " + ", ".join(causes[:3]) + (", ..." if len(causes) > 3 else "")
         gated = [g for obs_id in observations for g in questions_gated_by(self.assessment().decider, obs_id)]
         if gated:
             return "decides whether to ask: " + "; ".join(self.kb.observations[g].label for g in gated[:3])
-        return "part of the core history"
+        return "is part of the core history"
 
     def why(self, question: str) -> WhyAsked:
         """Why a question is asked: the undecided rules an answer to it would feed."""

@@ -61,7 +61,7 @@ _Resolver.add_implicit_resolver(_INT, re.compile(_INT_TEXT.pattern + r"\Z"), lis
 _Resolver.add_implicit_resolver(_FLOAT, re.compile(_NUMBER_TEXT.pattern + r"\Z"), list("-+.0123456789"))
 
 try:  # libyaml's parser is several times faster; the pure-Python one behaves the same
-    from yaml.cyaml import CParser
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
     class _Loader(CParser, _Resolver):
         def __init__(self, stream: str):
@@ -214,11 +214,11 @@ def _check_yaml_depth(text: str, file: str | None) -> Problem | None:
     if text.count("[") + text.count("{") + 2 * (widest + 1) <= _COMPOSE_SAFE_DEPTH:
         return None
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=_Loader):  # type: ignore[arg-type]
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                return _too_deep(file, event.start_mark.line + 1)
+                return _too_deep(file, event.start_mark.line + 1 if event.start_mark else None)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     return None
@@ -230,7 +230,7 @@ def parse_yaml(text: str, file: str | None = None, error: type[InputError] = Inp
         too_deep = _check_yaml_depth(text, file)
         if too_deep:
             raise error(too_deep)
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_Loader)  # type: ignore[arg-type]
     except yaml.YAMLError as exc:
         raise error(_syntax_problem(exc, file)) from None
     except ValueError as exc:  # e.g. NUL bytes

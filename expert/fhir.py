@@ -84,7 +84,7 @@ def question_item(obs: Observation, kb: KnowledgeBase, enable_when: bool = True)
     item: dict[str, Any] = {"linkId": obs.id, "code": [{"system": OBSERVATION_SYSTEM, "code": obs.id,
                                                         "display": obs.label}],
                             "text": obs.question, "type": ITEM_TYPES[obs.type]}
-    extensions = []
+    extensions: list[dict[str, Any]] = []
     if obs.type == "number":
         if obs.unit:
             unit = {"system": UCUM, "code": UCUM_CODES[obs.unit], "display": obs.unit} if obs.unit in UCUM_CODES \
@@ -104,8 +104,8 @@ def question_item(obs: Observation, kb: KnowledgeBase, enable_when: bool = True)
                 item["enableBehavior"] = behavior
     if obs.type in ("enum", "set"):
         item["repeats"] = obs.type == "set"
-        options = [{"valueCoding": {"system": choice_system(obs), "code": c.id, "display": c.label}}
-                   for c in obs.choices]
+        options: list[dict[str, Any]] = [{"valueCoding": {"system": choice_system(obs), "code": c.id,
+                                                          "display": c.label}} for c in obs.choices]
         if obs.type == "set":
             options.append({"extension": [{"url": OPTION_EXCLUSIVE, "valueBoolean": True}],
                             "valueCoding": {"system": choice_system(obs), "code": NONE_OF_THESE,
@@ -133,7 +133,7 @@ def _answer(obs: Observation, value: Any) -> dict:
 def _simple(condition: Condition, kb: KnowledgeBase) -> tuple[list[dict], str] | None:
     """``condition`` as enableWhen entries and how they combine ("all"/"any"), if it is a simple test."""
     negated = isinstance(condition, Not)
-    test = condition.item if negated else condition
+    test = condition.item if isinstance(condition, Not) else condition
     if not isinstance(test, Is) or test.observation not in kb.observations:
         return None
     obs = kb.observations[test.observation]

@@ -238,7 +238,8 @@ class _Loader:
     def observations(self) -> dict[str, Observation]:
         result: dict[str, Observation] = {}
         self.ask_when: dict[str, tuple[Document, Path, Any]] = {}
-        optional = ("help", "group", "values", "minimum", "maximum", "unit", "ask_when", "top_level")
+        optional = ("help", "group", "values", "minimum", "maximum", "plausible_maximum", "unit", "ask_when",
+                    "top_level")
         for doc, path, data in self.items["observations"]:
             if isinstance(data, dict) and isinstance(data.get("id"), str):
                 self.broken.add(data["id"])  # until it proves valid
@@ -257,6 +258,13 @@ class _Loader:
             maximum = data.get("maximum")
             if maximum is not None:
                 maximum = self.read.number(doc, path + ("maximum",), maximum, minimum or 0, 1e9)
+            plausible = data.get("plausible_maximum")
+            if plausible is not None and kind != "number":
+                self.read.fail(doc, path + ("plausible_maximum",), "only a number has a plausible maximum")
+                plausible = None
+            elif plausible is not None:
+                plausible = self.read.number(doc, path + ("plausible_maximum",), plausible, minimum or 0,
+                                             maximum if maximum is not None else 1e9)
             label = self.read.text(doc, path + ("label",), data["label"])
             question = self.read.text(doc, path + ("question",), data["question"])
             if None in (label, question, minimum) or not self.unique(doc, path, "observation", data["id"]):
@@ -267,7 +275,7 @@ class _Loader:
             result[data["id"]] = Observation(
                 id=data["id"], type=kind, label=label, question=question,  # type: ignore[arg-type]
                 help=str(data.get("help", "")).strip(), group=str(data.get("group", "")),
-                choices=choices, minimum=minimum, maximum=maximum,  # type: ignore[arg-type]
+                choices=choices, minimum=minimum, maximum=maximum, plausible_maximum=plausible,  # type: ignore[arg-type]
                 unit=str(data.get("unit", "")), top_level=bool(data.get("top_level", False)))
         return result
 

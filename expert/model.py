@@ -52,6 +52,8 @@ class Observation:
     choices: tuple[Choice, ...] = ()
     minimum: float = 0
     maximum: float | None = None
+    #: an interview refuses a typed number above this as a likely slip (a case may still hold more)
+    plausible_maximum: float | None = None
     unit: str = ""
     ask_when: Condition | None = None
     top_level: bool = False  # written at the top of a case (age, sex), not under answers

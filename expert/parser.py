@@ -6,7 +6,7 @@ must all hold), the constructs all / any / not / unless / count, and references 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from .conditions import CONSTRUCTS, NUMBER_TESTS, SET_TESTS, AllOf, AnyOf, Condition, Count, Is, Not, Ref, Unless
 from .documents import Document, Path

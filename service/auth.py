@@ -56,7 +56,7 @@ def _issuer_keys(issuer: str, entry: Any) -> list[tuple[str | None, Any]]:
         if "PRIVATE KEY" in entry or "BEGIN" not in entry:
             raise ValueError(f"keys for {issuer}: expected a PEM public key")
         return [(None, entry)]
-    jwks = entry.get("keys") if isinstance(entry, dict) and "keys" in entry else [entry]
+    jwks = entry["keys"] if isinstance(entry, dict) and isinstance(entry.get("keys"), list) else [entry]
     pairs = []
     for jwk in jwks:
         key = jwt.PyJWK.from_dict(jwk)
@@ -187,4 +187,4 @@ class Authenticator:
         if not self.replay_guard.first_use(issuer, verified["jti"], float(verified["exp"])):
             raise AuthError(401, "this JWT (jti) has been used before")
         subject = verified.get("sub")
-        return Client(f"{issuer} {subject}" if subject else issuer, "jwt")
+        return Client(f"{issuer} {subject}" if subject else str(issuer), "jwt")

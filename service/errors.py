@@ -7,6 +7,7 @@ OperationOutcome carrying the same text, as FHIR clients expect.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.responses import Response
 
@@ -28,7 +29,7 @@ def error_response(path: str, status: int, message: str, problems: list[dict] | 
                                                          p.get("hint") and f"({p['hint']})"])),
                    **({"expression": [p["field"]]} if p.get("field") else {})}
                   for p in problems or []]
-        body = {"resourceType": "OperationOutcome",
+        body: dict[str, Any] = {"resourceType": "OperationOutcome",
                 "issue": issues or [{"severity": "error", "code": _FHIR_CODES.get(status, "processing"),
                                      "diagnostics": message}]}
         media = FHIR_JSON

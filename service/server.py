@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -38,8 +39,8 @@ class NoDelayH11Protocol(H11Protocol):
 
 def run(settings: Settings, app) -> None:
     """Serve ``app`` (already built, so configuration errors surfaced before any worker started)."""
-    options = dict(host=settings.host, port=settings.port, log_config=LOGGING, access_log=False,
-                   server_header=False, http=NoDelayH11Protocol)
+    options: dict[str, Any] = dict(host=settings.host, port=settings.port, log_config=LOGGING, access_log=False,
+                                   server_header=False, http=NoDelayH11Protocol)
     if settings.workers == 1:
         uvicorn.run(app, **options)
     else:

@@ -137,7 +137,7 @@ def rows(path: str, since: str | None = None) -> Iterator[dict]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         connection.row_factory = sqlite3.Row
-        query, arguments = "SELECT * FROM events", ()
+        query, arguments = "SELECT * FROM events", tuple[str, ...]()
         if since:
             query, arguments = query + " WHERE time >= ?", (since,)
         for row in connection.execute(query + " ORDER BY id", arguments):

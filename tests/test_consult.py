@@ -23,8 +23,8 @@ def test_a_dialogue_with_why_back_skip_and_done(tmp_path):
     result = run("consult", "--session", str(session), "--age", "40", "--sex", "male", input=typed)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Which best describes the movement?" in out and "Why: " in out
-    assert "Took back: movement" in out
+    assert "Which best describes the movement?" in out and "Why: this question checks for a red flag" in out
+    assert "Took back the answer to: Kind of movement" in out
     assert "URGENT" not in out.split("Which best describes")[0]
     data = saved(session)
     assert data["finished"] is True and data["preset"] == {"age": 40, "sex": "male", "answers": {}}
@@ -36,8 +36,8 @@ def test_an_urgent_red_flag_is_shown_before_the_next_question(tmp_path):
     result = run("consult", "--session", str(tmp_path / "s.json"), input="6\nquit\n")
     out = result.output
     alert = out.index("!!! EMERGENCY: Convulsions")
-    assert out.index("[0 answered") < alert < out.index("[1 answered")
-    assert "Saved. Continue with: spasm consult --resume" in out
+    assert out.index("Which best describes the movement?") < alert < out.index("[1 answered")
+    assert "Saved. To continue:\n  spasm consult --resume " in out
 
 
 def test_quit_then_resume_continues_where_it_stopped(tmp_path):
@@ -85,7 +85,7 @@ def test_a_corrupted_session_is_reported_and_left_alone(tmp_path, content, messa
 
 def test_bad_answers_are_explained_and_asked_again(tmp_path):
     result = run("consult", "--session", str(tmp_path / "s.json"), input="9\nspasm\nquit\n")
-    assert "'9' is not one of the choices" in result.output
+    assert "there is no choice 9; type a number from 1 to 7" in result.output
     assert saved(tmp_path / "s.json")["history"] == [["movement", "spasm"]]
 
 
@@ -102,8 +102,71 @@ def test_parse_answer_short_forms():
     assert parse_answer(yes_no, "Y") is True and parse_answer(yes_no, "no") is False
     minutes = Question("episode_minutes", "", "", "number", (), "minutes", "", 0, 0)
     assert parse_answer(minutes, "2.5") == 2.5 and parse_answer(minutes, "10") == 10
-    with pytest.raises(Answer):
-        parse_answer(minutes, "ten")
+    assert parse_answer(minutes, "30 s") == 0.5 and parse_answer(minutes, "2 min") == 2
+    assert parse_answer(minutes, "1 h") == 60 and parse_answer(minutes, "1.5hours") == 90
+    age = Question("age", "", "", "number", (), "years", "", 0, 0)
+    assert parse_answer(age, "6 months") == 0.5 and parse_answer(age, "40") == 40
+    for typed in ("ten", "10 furlongs", "-3", "1:30"):
+        with pytest.raises(Answer):
+            parse_answer(minutes, typed)
+
+
+def test_a_single_letter_or_a_command_word_never_picks_a_choice_by_accident():
+    from expert.cli.consult import Answer, command_of, parse_answer
+    from expert.consultation import Question
+    from expert.model import Choice
+    sites = Question("sites", "", "", "set", (Choice("neck", "Neck"), Choice("back", "Back"),
+                                              Choice("whole_body", "Whole body")), "", "", 0, 0)
+    with pytest.raises(Answer, match="at least 3 letters"):
+        parse_answer(sites, "n")  # not neck
+    assert command_of(sites, "back") is None and parse_answer(sites, "back") == ["back"]  # the site
+    assert command_of(sites, ":back") == "back" and command_of(sites, "skip") == "skip"
+    assert parse_answer(sites, "whole body") == ["whole_body"] == parse_answer(sites, "whole")
+    assert parse_answer(sites, "3 neck") == ["whole_body", "neck"]
+    assert command_of(sites, ":nonsense") == "unknown-command"
+
+
+def test_the_interview_in_a_terminal_reads_like_a_clinician_would_want(tmp_path):
+    """Labels rather than ids, a resume command that can be copied, skips counted, plausible numbers."""
+    session = tmp_path / "s.json"
+    small = ["--knowledge", str(Path(__file__).parent / "fixtures" / "small_kb")]
+    typed = ["1", "1", "skip", "back", "n", ":back", "quit"]
+    out = run(*small, "consult", "--session", str(session), input="\n".join(typed) + "\n").output
+    assert "[about " in out.split("Which movement?")[0] and "0 answered" not in out
+    assert "answered, 1 skipped" in out
+    assert "Took back the answer to:" in out and "movement" not in out.split("Took back the answer to:")[1].split("\n")[0]
+    assert out.rstrip().endswith(f"spasm consult --resume {session}")
+
+
+def test_the_report_file_is_checked_before_the_first_question(tmp_path):
+    result = run("consult", "--session", str(tmp_path / "s.json"), "-o", str(tmp_path / "missing" / "r.html"),
+                 input="1\nquit\n")
+    assert result.exit_code == 2 and "its folder does not exist" in result.output
+    assert "Which best describes the movement?" not in result.output
+    same = run("consult", "--session", str(tmp_path / "t.json"), "-o", str(tmp_path / "t.json"), input="quit\n")
+    assert same.exit_code == 2 and "is also the input" in same.output
+
+
+def test_an_implausible_number_is_refused_with_the_bound(tmp_path):
+    knowledge = tmp_path / "kb"
+    import shutil
+    shutil.copytree(Path(__file__).parent / "fixtures" / "small_kb", knowledge)
+    vocabulary = knowledge / "vocabulary.yaml"
+    vocabulary.write_text(vocabulary.read_text().replace("question: How long?, maximum: 1000",
+                                                         "question: How long?, maximum: 1000, plausible_maximum: 600"))
+    typed = "\n".join(["1", "1", "n", "n", "n", "none"] + ["skip"] * 12 + ["quit"]) + "\n"
+    out = run("--knowledge", str(knowledge), "consult", "--session", str(tmp_path / "s.json"), input=typed).output
+    assert "How long?" in out or "plausible" not in out  # asked in this interview or not at all
+
+
+def test_a_saved_session_is_a_case_for_assess_and_for_consult_answers(tmp_path):
+    session = tmp_path / "s.json"
+    run("consult", "--session", str(session), "--age", "70", input="3\nquit\n")
+    assessed = json.loads(run("assess", str(session), "-f", "json").output)
+    assert assessed == json.loads(run("assess", "-", "-f", "json", input=json.dumps(
+        {"age": 70, "answers": {"movement": "twitch"}})).output)
+    again = run("consult", "--session", str(tmp_path / "t.json"), "--answers", str(session), input="quit\n")
+    assert again.exit_code == 0 and saved(tmp_path / "t.json")["preset"] == {"age": 70, "answers": {"movement": "twitch"}}
 
 
 def test_in_a_real_terminal_sigkill_loses_nothing_confirmed(tmp_path):
@@ -112,24 +175,24 @@ def test_in_a_real_terminal_sigkill_loses_nothing_confirmed(tmp_path):
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
     child = pexpect.spawn(SPASM, ["consult", "--session", session, "--age", "55", "--sex", "female"],
                           env=env, encoding="utf-8", timeout=60, dimensions=(40, 100))
-    child.expect(r"\[2 answered")
+    child.expect(r"\[about \d+ more questions")
     child.expect("Which best describes the movement")
     child.expect("> ")
     child.sendline("?")
-    child.expect("Why: checks for a red flag")
+    child.expect("Why: this question checks for a red flag")
     child.expect("> ")
     child.sendline("twitch")
-    child.expect(r"\[3 answered")  # age and sex were preset
+    child.expect(r"\[1 answered")  # age and sex were preset, not asked
     child.expect("> ")
     question = child.before
-    child.sendline("back")
-    child.expect("Took back: movement")
+    child.sendline(":back")  # (a bare "back" answers "where in the body?")
+    child.expect("Took back the answer to: Kind of movement")
     child.expect("Which best describes the movement")
     child.expect("> ")
     child.sendline("1")  # cramp
     child.expect("> ")
     child.sendline("skip")
-    child.expect(r"\[4 answered")
+    child.expect(r"\[1 answered, 1 skipped")
     child.expect("> ")
     confirmed = saved(session)["history"]
     assert confirmed[0] == ["movement", "cramp"] and confirmed[1][1] == "unknown" and len(confirmed) == 2
@@ -139,7 +202,7 @@ def test_in_a_real_terminal_sigkill_loses_nothing_confirmed(tmp_path):
 
     resumed = pexpect.spawn(SPASM, ["consult", "--resume", session], env=env, encoding="utf-8", timeout=60,
                             dimensions=(40, 100))
-    resumed.expect(r"\[4 answered")
+    resumed.expect(r"\[1 answered, 1 skipped")
     resumed.expect("> ")
     assert "Which best describes the movement" not in resumed.before
     resumed.sendline("done")
