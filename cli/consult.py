@@ -83,7 +83,8 @@ def parse_answer(question, text: str) -> Any:
     """Turn what was typed into an answer of the question's type, accepting short forms and units."""
     words = text.replace(",", " ").split()
     if question.type == "bool":
-        value = {"y": True, "yes": True, "true": True, "n": False, "no": False, "false": False}.get(text.strip().lower())
+        value = {"y": True, "yes": True, "true": True, "1": True, "n": False, "no": False, "false": False,
+                 "2": False}.get(text.strip().lower())
         if value is None:
             raise Answer("answer y (yes) or n (no)")
         return value
@@ -192,7 +193,7 @@ class Interview:
         self.say(self.progress(question), dim=True)
         self.say(question.text, bold=True)
         if question.type == "bool":
-            self.say("y) yes   n) no", indent="  ")
+            self.say("1) yes   2) no      (or y / n)", indent="  ")
         elif question.type == "number":
             examples = {"minutes": "30 s, 2 min, 1 h", "years": "6 months"}.get(question.unit)
             self.say(f"a number{' of ' + question.unit if question.unit else ''}"

@@ -171,7 +171,8 @@ def assess_lines(lines: Iterable[bytes | str | TooLong], jobs: int = 1, explain:
     """Assess JSONL lines in order, yielding one :class:`Result` per line as soon as it is ready.
 
     A knowledge base that cannot be loaded raises KnowledgeError here, before any worker starts.
-    Closing the iterator early (or an exception while it waits) stops the workers at once.
+    Closing the iterator early (or an exception while it waits) stops the workers once their
+    current chunks are done.
     """
     directory = os.fspath(knowledge) if knowledge is not None else None
     if jobs <= 1:
@@ -182,7 +183,6 @@ def assess_lines(lines: Iterable[bytes | str | TooLong], jobs: int = 1, explain:
     if directory is not None:
         loader.load(directory)  # reported once, here, rather than as a broken pool by every worker
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(directory, os.getpid()))
-    finished = False
     try:
         pending: deque[Any] = deque()
         for part in _chunks(lines, chunk):
@@ -191,9 +191,8 @@ def assess_lines(lines: Iterable[bytes | str | TooLong], jobs: int = 1, explain:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
-        finished = True
     finally:
-        if not finished:  # stopped early: the chunks being assessed are no longer wanted
-            for process in list((pool._processes or {}).values()):  # Python 3.14 has pool.terminate_workers()
-                process.terminate()
+        # Stopped early, the chunks not yet started are cancelled and the few being assessed are let
+        # finish (a fraction of a second): a worker terminated while sending its results would leave
+        # a half-written message that the pool then waits on for ever.
         pool.shutdown(wait=True, cancel_futures=True)

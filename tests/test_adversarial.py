@@ -471,7 +471,8 @@ def test_a_full_disk_during_a_consultation_keeps_the_answers_and_the_interview(t
     def says(text):
         return "".join(text.split()) in said
     assert says(f"Could not save the answers: {session}: cannot write: No space left on device")
-    assert says(f"(continue with: spasm consult --resume {session})") and says("Saved. Continue with")
+    assert f"\n  spasm consult --resume {session}\n" in result.output  # whole, on its own line: it can be copied
+    assert says("To continue from those later:") and says("Saved. To continue:")
     assert len(json.loads(session.read_text())["history"]) == 2  # the unsaved answer was saved with the next
 
 
