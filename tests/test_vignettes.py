@@ -85,3 +85,43 @@ def test_vignette(vignette):
 
 def test_no_vignette_that_is_not_sparse_waits_for_the_engine():
     assert not [v["id"] for v in VIGNETTES if "waiting_for" in v and not v.get("sparse")]
+
+
+URGENCY = {"self_care": 0, "routine": 1, "urgent": 2, "emergency": 3}
+
+
+def triage_summary() -> dict:
+    """Counts of vignettes by kind and expected level, and which are under- or over-triaged now."""
+    summary = {"total": len(VIGNETTES), "lookalike": 0, "benign": 0, "sparse": 0, "by_level": {},
+               "under": [], "over": [], "waiting": [v["id"] for v in VIGNETTES if "waiting_for" in v],
+               "engine_raises_possible_flags": ENGINE_RAISES_POSSIBLE_FLAGS}
+    for vignette in VIGNETTES:
+        expected = vignette["expect"]["triage"]
+        summary["by_level"][expected] = summary["by_level"].get(expected, 0) + 1
+        summary["sparse"] += bool(vignette.get("sparse"))
+        if vignette.get("kind") in ("lookalike", "benign"):
+            summary[vignette["kind"]] += 1
+        got = expert.assess(vignette["case"]).triage.level
+        if URGENCY[got] < URGENCY[expected]:
+            summary["under"].append((vignette["id"], bool(vignette.get("sparse")), expected, got))
+        elif URGENCY[got] > URGENCY[expected]:
+            summary["over"].append((vignette["id"], bool(vignette.get("sparse")), expected, got))
+    return summary
+
+
+def test_no_vignette_that_is_not_sparse_is_under_triaged():
+    under = [entry for entry in triage_summary()["under"] if not entry[1]]
+    assert not under, under
+
+
+if __name__ == "__main__":  # python -m tests.test_vignettes
+    result = triage_summary()
+    print(f"{result['total']} vignettes: {result['lookalike']} dangerous look-alikes, {result['benign']} harmless "
+          f"twins, {result['sparse']} sparse; expected levels {result['by_level']}")
+    print(f"engine raises possible red flags: {result['engine_raises_possible_flags']}")
+    for kind in ("under", "over"):
+        entries = result[kind]
+        print(f"{kind}-triaged: {len(entries)} ({sum(not e[1] for e in entries)} not sparse)")
+        for vignette_id, sparse, expected, got in entries:
+            print(f"  {vignette_id}{' (sparse)' if sparse else ''}: expected {expected}, got {got}")
+    print(f"waiting for possible red flags: {len(result['waiting'])}: {', '.join(result['waiting'])}")
