@@ -436,3 +436,17 @@ def test_isolated_twitching_is_not_put_down_to_motor_neuron_disease_first(assess
             ranked = [c.id for c in result.causes]
             assert ranked and ranked[0] != "motor_neuron_disease", vignette["id"]
             assert "myoclonus" not in ranked[:1], f"{vignette['id']}: a twitch is not a jerk"
+
+
+def test_no_sedating_or_anti_inflammatory_medicine_information_in_pregnancy(assessed):
+    for vignette, result in assessed:
+        if vignette["case"]["answers"].get("pregnant"):
+            advice = {a.id for a in result.advice}
+            assert not advice & {"medicines_for_spasm", "pain_relief_for_tissue_damage"}, vignette["id"]
+
+
+def test_babies_get_no_adult_lifestyle_advice(assessed):
+    for vignette, result in assessed:
+        if vignette["case"].get("age", 99) < 4:
+            advice = {a.id for a in result.advice}
+            assert not advice & {"regular_exercise_and_yoga", "mental_health_history"}, vignette["id"]
