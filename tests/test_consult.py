@@ -19,7 +19,7 @@ def saved(path):
 
 def test_a_dialogue_with_why_back_skip_and_done(tmp_path):
     session = tmp_path / "s.json"
-    typed = "\n".join(["why", "1", "maybe", "back", "cramp", "skip", "done"]) + "\n"
+    typed = "\n".join(["why", "1", "maybe", ":back", "cramp", "skip", "done"]) + "\n"
     result = run("consult", "--session", str(session), "--age", "40", "--sex", "male", input=typed)
     assert result.exit_code == 0, result.output
     out = result.output

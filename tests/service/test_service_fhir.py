@@ -56,13 +56,17 @@ def test_questionnaire_is_valid_r4_and_covers_the_vocabulary():
 
 def test_enable_when_says_what_ask_when_says():
     items = {i["linkId"]: i for i in fhir.questionnaire(KB)["item"]}
-    assert items["pregnant"]["enableWhen"] == [{"question": "sex", "operator": "!=", "answerCoding": {
-        "system": "urn:spasm-expert:observation:sex", "code": "male"}}]
+    assert items["pregnant"]["enableWhen"] == [
+        {"question": "sex", "operator": "!=", "answerCoding": {"system": "urn:spasm-expert:observation:sex",
+                                                               "code": "male"}},
+        {"question": "age", "operator": ">=", "answerDecimal": 10},
+        {"question": "age", "operator": "<=", "answerDecimal": 55}]
+    assert items["pregnant"]["enableBehavior"] == "all"
     chest = items["chest_pain"]
     assert chest["enableBehavior"] == "any" and {w["answerCoding"]["code"] for w in chest["enableWhen"]} == \
         {"chest_wall", "arm", "neck", "back", "whole_body"}
     collapse = items["confused_or_collapsed"]
-    assert collapse["enableBehavior"] == "any" and len(collapse["enableWhen"]) == 7
+    assert collapse["enableBehavior"] == "any" and len(collapse["enableWhen"]) >= 7
     for obs in KB.observations.values():
         if obs.ask_when is None:
             assert "enableWhen" not in items[obs.id]
