@@ -122,7 +122,7 @@ def interview_replays(expert_, row) -> None:
         asked.append(len(questions))
         triage += full.triage.level == got.triage.level
         flags += {f.id for f in full.red_flags} == {f.id for f in got.red_flags}
-        top3 += {c.id for c in full.causes[:3]} == {c.id for c in got.causes[:3]}
+        top3 += {c.id for c in full.leading_causes()} == {c.id for c in got.leading_causes()}
     seconds = time.perf_counter() - started
     row("interview: questions asked", f"{statistics.median(asked):.0f} / {percentile(asked, .9):.0f} / {max(asked)}",
         "<= 12 / - / 20", f"median / 90th percentile / max over {len(cases)} replayed cases")

@@ -150,10 +150,12 @@ def build(assessment, explain: bool = False, ref: str | None = None, date: str |
         else:
             flag_lines.append(f"! {flag.label} ({level})")
     cause_lines = []
-    for rank, cause in enumerate(assessment.causes[:3], 1):
+    for rank, cause in enumerate(assessment.leading_causes(), 1):
         evidence = key_evidence(max(cause.supporting, key=lambda s: s.cf or 0))
         cause_lines.append(_shorten(f"{rank}. {cause.label} ({cause.score:.2f})" + (f": {evidence}" if evidence else ""),
                                     WIDTH - 2))
+    if not cause_lines and assessment.causes:
+        cause_lines.append(f"None stands out yet ({len(assessment.causes)} possible, weakly supported: see below)")
     tests = [_shorten(t.text, WIDTH - 4) for t in assessment.tests]
     open_questions = [o for o in assessment.unanswered if o not in triage.questions]
     still_open = ""

@@ -17,6 +17,7 @@ from .decider import Logic
 from .explain import Derivation, Explainer, WhyAsked, WhyNot
 from .model import CONFIRMED, POSSIBLE, Action, KnowledgeBase, RedFlag
 from .relevance import Relevance, relevance
+from .scoring import leading, ranked
 from .trace import Run, Trace
 
 
@@ -115,6 +116,7 @@ class Assessment:
 
     def __init__(self, logic: Logic, case: Case, run: Run):
         self.kb: KnowledgeBase = logic.kb
+        self.logic = logic
         self.case, self.run = case, run
         self.trace = Trace(self.kb, run)
         self.decider = logic.decider(case.answers, run)  # reuses what the run decided
@@ -160,14 +162,16 @@ class Assessment:
 
     def _causes(self) -> list[CauseResult]:
         causes = []
-        for order, cause in enumerate(self.kb.causes.values()):
-            if cause.id not in self.run.scores:
-                continue
+        for cause_id in ranked(self.run.scores, self.logic.cause_order):
+            cause = self.kb.causes[cause_id]
             supporting = tuple(self._support(r.id) for r in cause.supporting if self.run.fired(r.id))
             opposing = tuple(self._support(r.id) for r in cause.opposing if self.run.fired(r.id))
-            causes.append((order, CauseResult(cause.id, cause.label, round(self.run.scores[cause.id], 3),
-                                              supporting, opposing)))
-        return [cause for _, cause in sorted(causes, key=lambda item: (-item[1].score, item[0]))]
+            causes.append(CauseResult(cause.id, cause.label, round(self.run.scores[cause.id], 3), supporting, opposing))
+        return causes
+
+    def leading_causes(self) -> list[CauseResult]:
+        """The causes the evidence clearly favours, at most three: what a summary shows as likely."""
+        return [cause for cause in self.causes if cause.id in leading(self.run.scores, self.logic.cause_order)]
 
     def _action(self, action: Action) -> ActionResult:
         return ActionResult(action.id, action.text, action.audience, self._support(action.rule.id))

@@ -178,6 +178,8 @@ class Logic:
                 lenient.visit(rule.when)
         #: observations asked only in some cases (they have an ask_when)
         self.gated = frozenset(obs.id for obs in kb.observations.values() if obs.ask_when is not None)
+        #: each cause's place in the knowledge base (ties in score are ranked by it)
+        self.cause_order = {cause: i for i, cause in enumerate(kb.causes)}
         #: each observation's place in the vocabulary
         self.order = {obs_id: i for i, obs_id in enumerate(kb.observations)}
         #: every observation a rule reads, through the findings it uses

@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Mapping
 from .conditions import Truth
 from .decider import FALSE, Decider
 from .model import KnowledgeBase, RuleDef
-from .scoring import cause_scores
+from .scoring import LEADING, cause_scores, leading
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +162,8 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
                      [q for q in questions if q in safety], [q for q in questions if q in causes])
 
 
-def leading_causes(kb: KnowledgeBase, scores: Mapping[str, float], count: int = 3) -> tuple[str, ...]:
-    """The ``count`` strongest causes, in the assessment's order (score to 3 places, then file order)."""
-    order = {cause: i for i, cause in enumerate(kb.causes)}
-    return tuple(sorted(scores, key=lambda cause: (-round(scores[cause], 3), order[cause]))[:count])
-
-
-def cause_impact(decider: Decider, observation: str, count: int = 3) -> int:
-    """How many of the leading ``count`` causes (ids and order) some answer to ``observation``
+def cause_impact(decider: Decider, observation: str, count: int = LEADING) -> int:
+    """How many of the ``count`` leading causes (ids and order) some answer to ``observation``
     could change, at most; 0 when no answer could change them.
 
     Only cause evidence that reads the observation can change, so each probe answer re-decides just
@@ -182,12 +176,13 @@ def cause_impact(decider: Decider, observation: str, count: int = 3) -> int:
         return 0
     kept = [kb.rules[f.rule] for f in run.firings if f.rule in kb.rules and kb.rules[f.rule].is_evidence
             and kb.rules[f.rule] not in readers]
-    now = leading_causes(kb, run.scores, count)
+    order = logic.cause_order
+    now = leading(run.scores, order, count)
     impact = 0
     for value in logic.probe_values(kb.observations[observation]):
         probe = logic.decider({**decider.answers, observation: value})
         fired = kept + [rule for rule in readers if probe.decide(rule)[0] == Truth.TRUE]
-        then = leading_causes(kb, cause_scores(kb, fired), count)
+        then = leading(cause_scores(kb, fired), order, count)
         changed = sum(1 for i in range(count) if (now[i:i + 1] != then[i:i + 1]))
         impact = max(impact, changed)
     return impact

@@ -9,7 +9,7 @@ result independent of the order in which rules fired.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import KnowledgeBase, RuleDef
@@ -43,3 +43,20 @@ def cause_scores(kb: "KnowledgeBase", fired: Iterable["RuleDef"]) -> dict[str, f
         if rule.is_evidence:
             factors.setdefault(rule.target, []).append(rule.cf)
     return {cause: certainty(factors[cause]) for cause in sorted(factors) if any(f > 0 for f in factors[cause])}
+
+
+#: How many causes lead: the summary shows them, and an interview asks until they are settled.
+LEADING = 3
+#: A cause leads only with a score above this: one resting on a weak association alone (cf 0.1 to
+#: 0.3) is listed among the possible causes but is not called likely.
+LEADING_SCORE = 0.3
+
+
+def ranked(scores: Mapping[str, float], order: Mapping[str, int]) -> list[str]:
+    """Cause ids strongest first: by score to three places, then in the knowledge base's order."""
+    return sorted(scores, key=lambda cause: (-round(scores[cause], 3), order[cause]))
+
+
+def leading(scores: Mapping[str, float], order: Mapping[str, int], count: int = LEADING) -> tuple[str, ...]:
+    """The strongest causes the evidence clearly favours (a score above LEADING_SCORE), at most ``count``."""
+    return tuple(cause for cause in ranked(scores, order) if round(scores[cause], 3) > LEADING_SCORE)[:count]

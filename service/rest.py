@@ -52,11 +52,14 @@ def interview_next(request: Request, who: Client = Depends(client), body: bytes 
     """Stateless: send the case so far (answer ``unknown`` to a question that cannot be answered).
 
     Answers ``{"done": false, "question": {...}, "case": {...}}`` with the question's id, text, help,
-    type, choices, unit and the reason it is asked; or ``{"done": true, "assessment": {...}}``.
+    type, choices, unit and the reason it is asked; or ``{"done": true, "assessment": {...}}``. A
+    question of type ``checklist`` asks several yes/no observations at once (its ``observations``):
+    answer each of them in the case, true for those present and false for the others.
     """
     case = service.expert.case(json_object(body, "a case")).to_dict(service.kb)
-    consultation = Consultation(service.expert, age=case.get("age"), sex=case.get("sex"),
-                                       answers=case["answers"])
+    answers = case.pop("answers")
+    consultation = Consultation(service.expert, answers=answers, **case)
+    case["answers"] = answers
     question = consultation.next_question()
     if question is not None:
         return json_response({"done": False, "question": question.to_dict(), "case": case})

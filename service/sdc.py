@@ -61,7 +61,7 @@ def next_question(expert_: Expert, body: Mapping) -> tuple[dict, dict, Any]:
     once completed (else None)."""
     response = response_of(body)
     case = expert_.case(case_from_response(response, expert_.kb)).to_dict(expert_.kb)
-    consultation = Consultation(expert_, age=case.get("age"), sex=case.get("sex"), answers=case["answers"])
+    consultation = Consultation(expert_, answers=case["answers"], **{k: v for k, v in case.items() if k != "answers"})
     questionnaire = _contained_questionnaire(response)
     response["questionnaire"] = "#" + questionnaire["id"]
     response["contained"] = [r for r in response["contained"]
