@@ -9,6 +9,7 @@ could change the result, and the sources. Rule ids and derivations appear under 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import html
 import textwrap
@@ -21,6 +22,9 @@ WIDTH = 80
 #: The summary shows at most this many tests and open questions; the details list them all.
 SUMMARY_TESTS = 3
 SUMMARY_OPEN = 4
+#: The summary's height: one screen. Past it, the open questions and then all but one test move
+#: to the details (red flags, the triage and the causes always stay).
+SUMMARY_LINES = 24
 #: The detail sections after the answers, in reading order: (HTML id, title, Report field).
 SECTIONS = (
     ("red-flags", "Red flags", "red_flags"),
@@ -143,12 +147,22 @@ def build(assessment, explain: bool = False, ref: str | None = None, date: str |
         caution.append(f"Not yet ruled out: {rise.label.upper()}. Not checked: {_labels(kb, triage.questions[:SUMMARY_OPEN])}"
                        + (f" and {more} more" if more > 0 else "") + ".")
     flag_lines = []
+    # Confirmed flags of a lower level than the triage share one line per level when there are
+    # more than two of them: every flag stays in view, the ones that set the triage stand out.
+    minor: dict[str, list[str]] = {}
     for flag in assessment.red_flags:
         level = kb.triage_levels[flag.level].label.lower()
         if flag.status == "possible":
             flag_lines.append(f"? Possible: {flag.label} ({level}); settle by asking about: {_labels(kb, flag.pending)}")
+        elif flag.level != triage.level:
+            minor.setdefault(level, []).append(flag.label)
         else:
             flag_lines.append(f"! {flag.label} ({level})")
+    for level, labels in minor.items():
+        if len(labels) > 2:
+            flag_lines.append(f"! Also {level}: " + "; ".join([labels[0], *(x[:1].lower() + x[1:] for x in labels[1:])]))
+        else:
+            flag_lines += [f"! {label} ({level})" for label in labels]
     cause_lines = []
     for rank, cause in enumerate(assessment.leading_causes(), 1):
         evidence = key_evidence(max(cause.supporting, key=lambda s: s.cf or 0))
@@ -234,6 +248,19 @@ def summary_lines(report: Report, color: bool = False) -> list[str]:
         return click.style(text, **kwargs) if color else text
 
     summary = report.summary
+    lines = _summary_lines(report, summary, style)
+    if len(lines) > SUMMARY_LINES and summary.still_open:
+        summary = dataclasses.replace(summary, still_open="")
+        lines = _summary_lines(report, summary, style)
+    if len(lines) > SUMMARY_LINES and len(summary.tests) > 1:
+        tests = [entry for entry in report.tests]
+        summary = dataclasses.replace(summary, tests=[_shorten(tests[0].title, WIDTH - 4),
+                                                      f"(and {len(tests) - 1} more below)"])
+        lines = _summary_lines(report, summary, style)
+    return lines
+
+
+def _summary_lines(report: Report, summary: Summary, style) -> list[str]:
     lines = [style(report.byline, dim=True)]
     lines += [style(line, fg=report.colour, bold=True) for line in _wrap(summary.headline, "")]
     lines += _wrap(summary.why, "", "  ")

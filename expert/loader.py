@@ -478,13 +478,13 @@ class _Loader:
             good = True
             for j, obs_id in enumerate(members):
                 obs = observations.get(obs_id) if isinstance(obs_id, str) else None
-                if obs_id in self.broken:  # already reported
+                if isinstance(obs_id, str) and obs_id in self.broken:  # already reported
                     good = False
                 elif obs is None or obs.type != "bool":
                     good = False
                     self.read.fail(doc, where + ("observations", j), f"{obs_id!r} is not a yes/no observation",
                                    suggest(obs_id, [o.id for o in observations.values() if o.type == "bool"]))
-                elif obs_id in placed:
+                elif obs.id in placed:
                     good = False
                     self.read.fail(doc, where + ("observations", j), f"{obs_id} is already in checklist {placed[obs_id]}")
             question = self.read.text(doc, where + ("question",), entry["question"])
@@ -498,11 +498,16 @@ class _Loader:
         if not isinstance(core, list):
             self.read.fail(doc, path + ("core",), "expected a list of observation or checklist ids")
             core = []
+        known = []
         for i, item in enumerate(core):
-            if item not in observations and item not in checklists and item not in self.broken:
+            if not isinstance(item, str):
+                self.read.fail(doc, path + ("core", i), f"expected an observation or checklist id, got {item!r}")
+            elif item in observations or item in checklists:
+                known.append(item)
+            elif item not in self.broken:
                 self.read.fail(doc, path + ("core", i), f"unknown observation or checklist {item!r}",
                                suggest(item, [*observations, *checklists]))
-        return InterviewPlan(tuple(item for item in core if item in observations or item in checklists), checklists)
+        return InterviewPlan(tuple(known), checklists)
 
     def finding_cycles(self, findings: dict[str, Finding]) -> None:
         """Findings may build on findings, but never on themselves, however indirectly."""

@@ -35,7 +35,7 @@ def test_a_dialogue_with_why_back_skip_and_done(tmp_path):
 def test_an_urgent_red_flag_is_shown_before_the_next_question(tmp_path):
     result = run("consult", "--session", str(tmp_path / "s.json"), input="6\nquit\n")
     out = result.output
-    alert = out.index("!!! EMERGENCY: Convulsions")
+    alert = out.index("!!! POSSIBLE EMERGENCY: Convulsions")
     assert out.index("Which best describes the movement?") < alert < out.index("[1 answered")
     assert "Saved. To continue:\n  spasm consult --resume " in out
 
@@ -56,7 +56,7 @@ def test_presets_from_a_case_file_and_a_report_file(tmp_path):
     result = run("consult", "--session", str(tmp_path / "s.json"), "--answers", str(case), "-f", "html",
                  "-o", str(report), input="done\n")
     assert result.exit_code == 0
-    assert "!!! URGENT: Twitching with weakness and loss of muscle bulk" in result.output
+    assert "!!! POSSIBLE URGENT: Twitching with weakness and loss of muscle bulk" in result.output
     assert 'id="red-flags"' in report.read_text()
 
 

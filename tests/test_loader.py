@@ -236,6 +236,10 @@ def test_the_interview_plan_is_loaded(small):
      "interview.checklists[0].observations", "at least two"),
     ("core: [movement, sites]", "core: [movement, site]", "interview.core[1]", "unknown observation or checklist 'site'"),
     ("id: heat_and_effort", "id: weakness", "interview.checklists[0].id", "already the id of an observation"),
+    ("core: [movement, sites]", "core: [movement, {sites: 1}]", "interview.core[1]",
+     "expected an observation or checklist id, got {'sites': 1}"),
+    ("observations: [heat, thirst, exercise]", "observations: [heat, [thirst], exercise]",
+     "interview.checklists[0].observations[1]", "['thirst'] is not a yes/no observation"),
 ])
 def test_interview_mistakes_are_named(kb_copy, old, new, field, message):
     problem = only_problem(kb_copy("interview.yaml", old, new))
