@@ -292,7 +292,11 @@ class Interview:
         """Nothing more could change the triage or the leading causes: report, or keep refining?"""
         click.echo()
         self.say("Nothing more could change the triage or the leading causes.", bold=True)
-        text = read_line("Press Enter for the report, or type more to keep asking about causes: ")
+        available = self.c.more_available()
+        if not available:
+            return False
+        text = read_line(f"Press Enter for the report, or type more to keep asking about causes "
+                         f"({available} more question{'s' if available != 1 else ''}): ")
         if text is not None and text.strip().lower().lstrip(":") == "more":
             self.c.more()
             return True

@@ -173,6 +173,10 @@ class Consultation:
         """Keep asking about causes after the leading ones are settled, while anything could change them."""
         self.refining = True
 
+    def more_available(self) -> int:
+        """How many questions more() would add now: 0 when no answer could change any cause."""
+        return sum(stage == "more" for _, stage in self.plan(refining=True))
+
     def _open(self, obs_id: str) -> bool:
         case = self.assessment().case
         return (obs_id not in case.answers and obs_id not in case.skipped
@@ -182,8 +186,11 @@ class Consultation:
         """The observations of a checklist still worth asking: unanswered, and not ruled out."""
         return tuple(obs_id for obs_id in checklist.observations if self._open(obs_id))
 
-    def plan(self) -> list[tuple[str, str]]:
-        """The questions still to ask before the report, as (question id, stage), first first."""
+    def plan(self, refining: bool | None = None) -> list[tuple[str, str]]:
+        """The questions still to ask before the report, as (question id, stage), first first.
+
+        ``refining`` (default: whether more() was called) adds every question that could still
+        change any cause, after the ones that could change the leading three."""
         assessment = self.assessment()
         open_questions = relevance(assessment.decider, assessment.triage.level, assessment.case.skipped,
                                    every_flag=True)
@@ -203,7 +210,7 @@ class Consultation:
         impacts = {obs_id: cause_impact(assessment.decider, obs_id) for obs_id in open_questions.causes}
         for obs_id in sorted((o for o in open_questions.causes if impacts[o]), key=lambda o: -impacts[o]):
             add(self._gate(obs_id), "causes")
-        if self.refining:
+        if self.refining if refining is None else refining:
             for obs_id in open_questions.questions:
                 add(obs_id, "more")
         return plan

@@ -213,3 +213,72 @@ def test_in_a_real_terminal_sigkill_loses_nothing_confirmed(tmp_path):
     final = saved(session)
     assert final["history"] == confirmed and final["finished"] is True
     assert "Which best describes the movement" not in question  # the answer moved the interview on
+
+
+def test_in_a_real_terminal_a_checklist_is_answered_by_numbers(tmp_path):
+    """A checklist answered with the numbers shown; when no answer could change any cause, the
+    report follows without offering more."""
+    session = str(tmp_path / "s.json")
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    child = pexpect.spawn(SPASM, ["consult", "--session", session, "--age", "30", "--sex", "male"],
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 100))
+    for answer in ["1", "1", "30 s", "single", "mild"]:  # cramp, calf, half a minute, once, mild
+        child.expect("> ")
+        child.sendline(answer)
+    child.expect(r"Which of these are true\? \(choose all that apply, or none\)")
+    child.expect("> ")
+    listed = child.before
+    eases = listed.split(") Eases with stretching")[0].rsplit("\n", 1)[-1].strip()
+    exercise = listed.split(") Recent strenuous exercise")[0].rsplit("\n", 1)[-1].strip()
+    child.sendline(f"{eases} {exercise}")
+    for _ in range(5):  # medicines, conditions and the three remaining checklists: none
+        child.expect(r"\(choose all that apply, or\s+none\)")
+        child.expect("> ")
+        child.sendline("none")
+    child.expect("Nothing more could change the triage or the leading causes")
+    child.expect("SELF-CARE")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and "keep asking about causes" not in child.before
+    data = saved(session)
+    assert ["features", ["eases_with_stretch", "recent_strenuous_exercise"]] in data["history"]
+    assert data["finished"] is True
+
+
+def test_in_a_real_terminal_more_then_ctrl_c(tmp_path):
+    """'more' when answers could still change a cause; Ctrl-C saves and says how to continue (130)."""
+    session = str(tmp_path / "s.json")
+    case = tmp_path / "case.yaml"
+    case.write_text("age: 26\nsex: female\nanswers: {movement: convulsion, sites: [whole_body], pregnant: true, "
+                    "weeks_pregnant: 36}\n")
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    child = pexpect.spawn(SPASM, ["consult", "--session", session, "--answers", str(case)],
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 100))
+    child.expect("!!! EMERGENCY: Fits or jerks in later pregnancy")
+    for _ in range(30):
+        if child.expect([r"\n> ", r"type more to keep asking about causes \((\d+) more"]) == 1:
+            break
+        child.sendline("none" if "choose all that apply" in child.before else "skip")
+    else:
+        pytest.fail("more was never offered")
+    offered = int(child.match.group(1))
+    child.sendline("more")
+    child.expect(r"\[\d+ answered")
+    child.expect("> ")
+    before = len(saved(session)["history"])
+    child.sendintr()
+    child.expect("every answer given is saved. To continue:")
+    child.expect(f"spasm consult --resume {session}")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130 and offered >= 1
+    data = saved(session)
+    assert data["finished"] is False and len(data["history"]) == before
+
+
+def test_an_implausible_episode_length_is_asked_again(tmp_path):
+    session = tmp_path / "s.json"
+    typed = "\n".join(["1", "1", "99999", "20", "quit"]) + "\n"
+    out = run("consult", "--session", str(session), "--age", "40", "--sex", "male", input=typed).output
+    assert "99999 minutes is more than the 10080 minutes this question expects" in out
+    assert ["episode_minutes", 20] in saved(session)["history"]
