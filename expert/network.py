@@ -68,14 +68,12 @@ class Present(Pattern):
 
 
 @dataclass(frozen=True, eq=False)
-class Failing(Pattern):
+class Failing(Present):
     """The key is in memory and its value fails ``test``: an answer that rules something out."""
-
-    key: Key
-    test: Callable[[Any], bool]
 
     def matcher(self) -> Match:
         key, test = self.key, self.test
+        assert test is not None, "a failing test needs a test"
 
         def match(memory: Mapping[Key, Any], bound: list[Key]) -> bool:
             value = memory.get(key, _MISSING)
@@ -84,12 +82,6 @@ class Failing(Pattern):
             bound.append(key)
             return True
         return match
-
-    def keys(self) -> Iterator[Key]:
-        yield self.key
-
-    def needs(self) -> frozenset[Key]:
-        return frozenset((self.key,))
 
 
 @dataclass(frozen=True, eq=False)
