@@ -252,8 +252,11 @@ def test_in_a_real_terminal_more_then_ctrl_c(tmp_path):
     case.write_text("age: 26\nsex: female\nanswers: {movement: convulsion, sites: [whole_body], pregnant: true, "
                     "weeks_pregnant: 36}\n")
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    # A test runner started in the background inherits SIGINT ignored, and Python keeps it so
+    # (as a background job should): the terminal's Ctrl-C needs the default disposition back.
     child = pexpect.spawn(SPASM, ["consult", "--session", session, "--answers", str(case)],
-                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 100))
+                          env=env, encoding="utf-8", timeout=60, dimensions=(40, 100),
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     child.expect("!!! EMERGENCY: Fits or jerks in later pregnancy")
     for _ in range(30):
         if child.expect([r"\n> ", r"type more to keep asking about causes \((\d+) more"]) == 1:
