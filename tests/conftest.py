@@ -1,4 +1,5 @@
 """Shared fixtures and helpers: a small test knowledge base, broken copies of it, and the command line."""
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -7,6 +8,12 @@ from click.testing import CliRunner
 
 import expert
 from expert.cli.main import main
+
+#: The service tests need the ``service`` extra and the libraries its clients use; an install
+#: without it (the README's recipe for a host application) runs every other test.
+SERVICE_MODULES = ("fastapi", "uvicorn", "fhir.resources", "jwt", "cryptography", "httpx")
+if any(importlib.util.find_spec(name.split(".")[0]) is None for name in SERVICE_MODULES):
+    collect_ignore = ["service"]
 
 SMALL_KB = Path(__file__).parent / "fixtures" / "small_kb"
 
