@@ -45,8 +45,9 @@ def _loopback(host: str) -> bool:
                                                   "and exit.")
 @click.option("--interview-app", metavar="URL", help="SMART app launch URL that continues the interview "
                                                      "(linked from cards).")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256),
-              help="Engine threads per worker.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Engine threads per worker. Assessing is CPU work that Python runs one thread at a "
+                   "time, so more threads only interleave requests: add --workers to use more cores.")
 @click.option("--insecure-dev", is_flag=True, help="Switch authentication off (loopback only; for trying it out).")
 @click.pass_obj
 def serve(settings, host, port, workers, public_url, audit, no_audit, audit_cases, keys, tokens, add_token,

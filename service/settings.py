@@ -32,7 +32,7 @@ class Settings:
     interview_app: str | None = None
     max_body: int = MAX_BODY
     #: Threads per worker running the engine (each keeps its own engine instance).
-    threads: int = 4
+    threads: int = 1  # engine threads per worker: more only interleave CPU-bound requests
 
     @property
     def base_url(self) -> str:
