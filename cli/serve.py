@@ -45,13 +45,10 @@ def _loopback(host: str) -> bool:
                                                   "and exit.")
 @click.option("--interview-app", metavar="URL", help="SMART app launch URL that continues the interview "
                                                      "(linked from cards).")
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 256),
-              help="Engine threads per worker. Assessing is CPU work that Python runs one thread at a "
-                   "time, so more threads only interleave requests: add --workers to use more cores.")
 @click.option("--insecure-dev", is_flag=True, help="Switch authentication off (loopback only; for trying it out).")
 @click.pass_obj
 def serve(settings, host, port, workers, public_url, audit, no_audit, audit_cases, keys, tokens, add_token,
-          interview_app, threads, insecure_dev) -> None:
+          interview_app, insecure_dev) -> None:
     """Serve Spasm Expert over HTTP: REST (/v1), CDS Hooks 2.0 (/cds-services), FHIR (/fhir).
 
     OpenAPI documentation is at /docs. Every endpoint except /healthz needs a bearer credential:
@@ -86,8 +83,7 @@ def serve(settings, host, port, workers, public_url, audit, no_audit, audit_case
         raise click.UsageError("--insecure-dev binds to loopback only; drop it to serve on other addresses")
     config = Settings(host=host, port=port, workers=workers, public_url=public_url,
                       audit=None if no_audit else audit, audit_cases=audit_cases, keys=keys, tokens=tokens,
-                      insecure_dev=insecure_dev, knowledge=settings.knowledge, interview_app=interview_app,
-                      threads=threads)
+                      insecure_dev=insecure_dev, knowledge=settings.knowledge, interview_app=interview_app)
     try:
         app = create_app(config)  # checks keys, tokens and the trail now, before any worker starts
     except (ValueError, OSError) as error:

@@ -111,6 +111,13 @@ class ActionResult:
                 "audience": self.audience, "facts": [{"id": i, "value": v} for i, v in self.support.facts]}
 
 
+def contract_json(data: dict[str, Any], indent: int | None = 2) -> str:
+    """The JSON text of :meth:`Assessment.to_dict`'s result, as every output of an assessment writes it."""
+    separators = (",", ": ") if indent else (",", ":")
+    return json.dumps(data, ensure_ascii=False, indent=indent, separators=separators,
+                      check_circular=False)  # plain trees built here: no cycle to look for
+
+
 class Assessment:
     """What the knowledge base concludes about one case, with the means to explain it."""
 
@@ -194,9 +201,7 @@ class Assessment:
         return data
 
     def to_json(self, explain: bool = False, indent: int | None = 2) -> str:
-        separators = (",", ": ") if indent else (",", ":")
-        return json.dumps(self.to_dict(explain), ensure_ascii=False, indent=indent, separators=separators,
-                          check_circular=False)  # plain trees built here: no cycle to look for
+        return contract_json(self.to_dict(explain), indent)
 
     def explanations(self) -> dict[str, Derivation]:
         """Derivation trees of the triage and of every conclusion, keyed by id."""

@@ -5,9 +5,6 @@ process calls (``spasm serve`` puts the settings in its environment).
 """
 from __future__ import annotations
 
-import contextlib
-
-import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -30,18 +27,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     runtime = Runtime.start(settings)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
-        # Each thread of the pool keeps an engine instance: bound them (memory), per worker process.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
-        yield
-
     app = FastAPI(title="Spasm Expert", version=expert.__version__, description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.runtime = runtime
 
     @app.get("/healthz", tags=["health"], summary="Liveness: open, no authentication, no data")
-    def healthz() -> dict:
+    async def healthz() -> dict:
         return {"status": "ok", "knowledge_version": runtime.kb.knowledge_version}
 
     for module in (rest, cds_hooks, fhir):

@@ -47,7 +47,7 @@ def _service_description() -> dict:
 
 
 @router.get("", summary="Discovery: the CDS Services offered")
-def discovery(who: Client = Depends(cds_client)) -> Any:
+async def discovery(who: Client = Depends(cds_client)) -> Any:
     return json_response({"services": [_service_description()]})
 
 
@@ -110,8 +110,8 @@ def _latest_response(value: Any, patient_id: str) -> dict | None:
 
 
 @router.post("/" + SERVICE_ID, summary="patient-view: a card with the triage, red flags and possible causes")
-def patient_view(request: Request, who: Client = Depends(cds_client), body: bytes = Depends(raw_body),
-                 service: Runtime = Depends(runtime)) -> Any:
+async def patient_view(request: Request, who: Client = Depends(cds_client), body: bytes = Depends(raw_body),
+                       service: Runtime = Depends(runtime)) -> Any:
     data = json_object(body, "a CDS Hooks request")
     _check_request(data)
     prefetch = data.get("prefetch") or {}
@@ -162,8 +162,8 @@ def _check_feedback(data: dict) -> list[dict]:
 
 
 @router.post("/" + SERVICE_ID + "/feedback", summary="Feedback: a card accepted or overridden, and why")
-def feedback(request: Request, who: Client = Depends(cds_client), body: bytes = Depends(raw_body),
-             service: Runtime = Depends(runtime)) -> Any:
+async def feedback(request: Request, who: Client = Depends(cds_client), body: bytes = Depends(raw_body),
+                   service: Runtime = Depends(runtime)) -> Any:
     items = _check_feedback(json_object(body, "feedback"))
     for item in items:
         reason = item.get("overrideReason") or {}

@@ -39,14 +39,14 @@ def validated(model, data: Any, field: str) -> None:
 
 
 @router.get(f"/Questionnaire/{QUESTIONNAIRE_ID}", summary="The vocabulary as a FHIR R4 Questionnaire")
-def get_questionnaire(who: Client = Depends(client), service: Runtime = Depends(runtime)) -> Response:
+async def get_questionnaire(who: Client = Depends(client), service: Runtime = Depends(runtime)) -> Response:
     return fhir_response(questionnaire(service.kb))
 
 
 @router.post("/Questionnaire/$next-question",
              summary="SDC adaptive form: the QuestionnaireResponse back with the next question, or completed")
-def post_next_question(request: Request, who: Client = Depends(client), body: bytes = Depends(raw_body),
-                       service: Runtime = Depends(runtime)) -> Response:
+async def post_next_question(request: Request, who: Client = Depends(client), body: bytes = Depends(raw_body),
+                             service: Runtime = Depends(runtime)) -> Response:
     """Takes a QuestionnaireResponse (or Parameters with a ``questionnaire-response``) whose contained
     Questionnaire lists the questions asked so far. Returns it with the next question appended, or
     with status ``completed`` and the assessment as a contained RiskAssessment."""

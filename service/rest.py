@@ -1,7 +1,7 @@
 """REST under /v1: assess a case, take one step of an interview, describe the knowledge base.
 
 Every endpoint is a thin layer over the API an embedder uses: ``Expert.assess`` and
-``Assessment.to_json`` (so the body is byte for byte what ``spasm assess --format json`` prints),
+``Assessment.to_dict`` and ``contract_json`` (so the body is byte for byte what ``spasm assess --format json`` prints),
 ``Consultation.next_question`` and ``Question.to_dict``, and the schemas of ``expert.schema``.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from expert import Consultation
+from expert.assessment import contract_json
 from expert.schema import assessment_schema, case_schema
 
 from .auth import Client
@@ -32,23 +33,24 @@ def json_response(data, status: int = 200) -> Response:
 
 @router.post("/assessments", openapi_extra={"requestBody": CASE_BODY},
              summary="Assess a case: triage, red flags, possible causes, advice and tests")
-def assess(request: Request, explain: bool = Query(False, description="add the derivation of every conclusion"),
-           who: Client = Depends(client), body: bytes = Depends(raw_body),
-           service: Runtime = Depends(runtime)) -> Response:
+async def assess(request: Request,
+                 explain: bool = Query(False, description="add the derivation of every conclusion"),
+                 who: Client = Depends(client), body: bytes = Depends(raw_body),
+                 service: Runtime = Depends(runtime)) -> Response:
     """The assessment JSON of docs/contract.md section 4, exactly as ``spasm assess --format json`` prints it.
 
     An invalid case is 422 with every problem (field, message, hint).
     """
     case = service.expert.case(json_object(body, "a case"))
-    assessment = service.expert.assess(case)
-    service.record("assessment", request, who, case=case.to_dict(service.kb), assessment=assessment.to_dict())
-    return Response(assessment.to_json(explain=explain) + "\n", media_type="application/json")
+    assessment = service.expert.assess(case).to_dict(explain=explain)
+    service.record("assessment", request, who, case=case.to_dict(service.kb), assessment=assessment)
+    return Response(contract_json(assessment) + "\n", media_type="application/json")
 
 
 @router.post("/interview/next", openapi_extra={"requestBody": CASE_BODY},
              summary="One step of an interview: the next question, or the assessment when none is left")
-def interview_next(request: Request, who: Client = Depends(client), body: bytes = Depends(raw_body),
-                   service: Runtime = Depends(runtime)) -> Response:
+async def interview_next(request: Request, who: Client = Depends(client), body: bytes = Depends(raw_body),
+                         service: Runtime = Depends(runtime)) -> Response:
     """Stateless: send the case so far (answer ``unknown`` to a question that cannot be answered).
 
     Answers ``{"done": false, "question": {...}, "case": {...}}`` with the question's id, text, help,
@@ -69,7 +71,7 @@ def interview_next(request: Request, who: Client = Depends(client), body: bytes 
 
 
 @router.get("/knowledge", summary="The knowledge base in use: name, versions, sources and sizes")
-def knowledge(who: Client = Depends(client), service: Runtime = Depends(runtime)) -> Response:
+async def knowledge(who: Client = Depends(client), service: Runtime = Depends(runtime)) -> Response:
     kb = service.kb
     return json_response({
         "name": kb.name, "version": kb.version, "knowledge_version": kb.knowledge_version,
@@ -83,7 +85,7 @@ def knowledge(who: Client = Depends(client), service: Runtime = Depends(runtime)
 
 
 @router.get("/schema/{which}", summary="JSON Schema of a case or of an assessment")
-def schema(which: str, who: Client = Depends(client), service: Runtime = Depends(runtime)) -> Response:
+async def schema(which: str, who: Client = Depends(client), service: Runtime = Depends(runtime)) -> Response:
     if which == "case":
         return json_response(case_schema(service.kb))
     if which == "assessment":

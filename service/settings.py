@@ -31,8 +31,6 @@ class Settings:
     #: A SMART app launch URL that continues the interview; cards link to it when questions remain.
     interview_app: str | None = None
     max_body: int = MAX_BODY
-    #: Threads per worker running the engine (each keeps its own engine instance).
-    threads: int = 1  # engine threads per worker: more only interleave CPU-bound requests
 
     @property
     def base_url(self) -> str:
