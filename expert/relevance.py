@@ -12,11 +12,11 @@ logic is sound, so this never misses an observation that could change the triage
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
+from typing import Iterator
 
 from .conditions import Truth
 from .decider import FALSE, Decider
-from .model import KnowledgeBase, RuleDef
+from .model import RuleDef
 from .scoring import LEADING, cause_scores, leading
 
 
@@ -75,19 +75,20 @@ def _open_rules(decider: Decider, level: str,
                     yield rule, opens, "cause", None
 
 
-def _askable(decider: Decider, skipped: frozenset[str]) -> Callable[[str], bool]:
-    """Whether an unanswered observation may be asked: not skipped, and not ruled out by its ask_when."""
-    gated, observations = decider.logic.gated, decider.kb.observations
-    return lambda obs: obs not in skipped and (obs not in gated or decider.applicable(observations[obs]))
+def _unaskable(decider: Decider, skipped: frozenset[str]) -> frozenset[str]:
+    """Observations that may not be asked: skipped, or ruled out by their ask_when."""
+    observations = decider.kb.observations
+    return skipped.union(obs for obs in decider.logic.gated
+                         if obs not in decider.answers and not decider.applicable(observations[obs]))
 
 
 def pending_rules(decider: Decider, level: str, skipped: frozenset[str] = frozenset()) -> list[Pending]:
     """Rules an answer could still change, given the decider's answers and the current triage ``level``
     (every red flag not yet raised included)."""
-    order, askable = decider.logic.order, _askable(decider, skipped)
+    order, unaskable = decider.logic.order, _unaskable(decider, skipped)
     found = []
     for rule, opens, effect, rule_level in _open_rules(decider, level, every_flag=True):
-        observations = sorted({o for o in opens if askable(o)}, key=order.__getitem__)
+        observations = sorted(set(opens).difference(unaskable), key=order.__getitem__)
         if observations:
             found.append(Pending(rule, tuple(observations), effect, rule_level))
     return found
@@ -121,26 +122,24 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
     raising: set[str] = set()
     safety: set[str] = set()
     causes: set[str] = set()
-    askable: dict[str, bool] = {}
-    can_ask = _askable(decider, skipped)
+    unaskable = _unaskable(decider, skipped)
     for rule, opens, effect, rule_level in _open_rules(decider, level, every_flag):
-        observations = set()
-        for obs in opens:
-            ok = askable.get(obs)
-            if ok is None:
-                ok = askable[obs] = can_ask(obs)
-            if ok:
-                observations.add(obs)
+        observations = set(opens).difference(unaskable)
         if not observations:
             continue
-        weight = abs(rule.cf) if effect == "cause" else 1.0
+        if effect == "cause":
+            causes |= observations
+            weight = abs(rule.cf)
+            for obs in observations:
+                uses[obs] = uses.get(obs, 0) + weight
+            continue
+        safety |= observations
         urgency = kb.urgency(rule_level) if rule_level and kb.urgency(rule_level) >= current else -1
         if effect == "triage":
             rise = max(rise, urgency)
             raising |= observations
-        (causes if effect == "cause" else safety).update(observations)
         for obs in observations:
-            uses[obs] = uses.get(obs, 0) + weight
+            uses[obs] = uses.get(obs, 0) + 1.0
             if urgency > best.get(obs, -1):
                 best[obs] = urgency
     waiting: set[str] = set()
