@@ -152,9 +152,10 @@ def test_every_item_cites_a_known_source_and_general_knowledge_says_what_it_is(k
 
 
 #: Red flags and causes the five documents say nothing about (alcohol, the testicles, a feverish
-#: child's limp): they rest on the NHS or NICE guidance they cite, never on general knowledge alone.
+#: child's limp, a deep infection after a wound): they rest on the NHS or NICE guidance they cite,
+#: never on general knowledge alone.
 GUIDANCE_ONLY = {"possible_testicular_torsion", "child_fever_with_limp", "possible_alcohol_withdrawal",
-                 "alcohol_withdrawal"}
+                 "alcohol_withdrawal", "possible_necrotising_fasciitis"}
 
 
 def test_every_item_rests_on_the_documents_where_it_can(kb):
@@ -470,14 +471,15 @@ def test_the_hazard_log_names_only_what_exists(kb):
     finding, observation, value, cause, evidence rule, advice, test, source, vignette or test
     function that exists, and every red flag of emergency or urgent level is named in it."""
     text = (ROOT / "docs" / "safety.md").read_text()
-    review = yaml.safe_load((Path(__file__).parent / "vignettes_review.yaml").read_text())["vignettes"]
+    review = [vignette for name in ("vignettes_review.yaml", "vignettes_round3.yaml")
+              for vignette in yaml.safe_load((Path(__file__).parent / name).read_text())["vignettes"]]
     known = {*kb.red_flags, *kb.findings, *kb.observations, *kb.causes, *kb.sources, *kb.advice, *kb.tests}
     known |= {rule.rsplit(".", 1)[-1] for rule in kb.rules}
     known |= {choice.id for obs in kb.observations.values() for choice in obs.choices}
     known |= {v["id"] for v in VIGNETTES + review}
     known |= set(re.findall(r"^def (test_\w+)", "".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py")),
                             flags=re.M))
-    known |= {"reason", "provenance", "sparse"}  # fields of the knowledge and vignette files
+    known |= {"reason", "provenance", "sparse", "xfail"}  # fields of the knowledge and vignette files
     named = set(re.findall(r"`([a-z][a-z0-9_]+)`", text))
     assert not named - known, f"docs/safety.md names what does not exist: {sorted(named - known)}"
     serious = {f.id for f in kb.red_flags.values() if f.level in ("emergency", "urgent")}

@@ -61,7 +61,7 @@ def test_enable_when_says_what_ask_when_says():
     assert items["pregnant"]["enableBehavior"] == "all"
     chest = items["chest_pain"]
     assert chest["enableBehavior"] == "any" and {w["answerCoding"]["code"] for w in chest["enableWhen"]} == \
-        {"chest_wall", "arm", "neck", "back", "whole_body"}
+        {"chest_wall", "arm", "jaw", "neck", "back", "whole_body"}
     assert "enableWhen" not in items["confused_or_collapsed"]  # asked of everyone
     for obs in KB.observations.values():
         if obs.ask_when is None:
