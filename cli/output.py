@@ -84,13 +84,15 @@ def _identity(info: os.stat_result) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def _refuse_inputs(name: str, info: os.stat_result | None, inputs: Iterable[int | str]) -> None:
+def _refuse_inputs(name: str, info: os.stat_result | None, inputs: Iterable[int | str],
+                   what: str = "also the input") -> None:
     """Refuse to write over an input (given by path or open descriptor): it would be lost."""
     inputs = list(inputs)
+    refused = OutputError(Problem(f"is {what}; writing the results there would destroy it", file=name,
+                                  hint="choose another output file"))
     if name != "<stdout>" and any(isinstance(source, str) and os.path.realpath(source) == os.path.realpath(name)
                                   for source in inputs):  # an input not yet written (a new session file)
-        raise OutputError(Problem("is also the input; writing the results there would destroy it", file=name,
-                                  hint="choose another output file"))
+        raise refused
     if info is None or not stat.S_ISREG(info.st_mode):
         return
     for source in inputs:
@@ -99,8 +101,7 @@ def _refuse_inputs(name: str, info: os.stat_result | None, inputs: Iterable[int 
         except (OSError, ValueError):
             continue
         if _identity(other) == _identity(info):
-            raise OutputError(Problem("is also the input; writing the results there would destroy it", file=name,
-                                      hint="choose another output file"))
+            raise refused
 
 
 @contextmanager
@@ -126,6 +127,20 @@ def output_file(path: str, inputs: Iterable[int | str] = ()) -> Iterator[Output]
         yield from _write_replacing(path, target, info)
 
 
+def _knowledge_files() -> list[str]:
+    """The files of the knowledge base in use (``--knowledge`` or the shipped one): inputs of
+    every command, so never written over."""
+    context = click.get_current_context(silent=True)
+    directory = getattr(context.find_root().obj, "knowledge", None) if context else None
+    if directory is None:
+        from expert.loader import default_directory
+        directory = str(default_directory())
+    try:
+        return [entry.path for entry in os.scandir(directory) if entry.is_file()]
+    except OSError:  # no such directory: the command reports it when it loads the knowledge
+        return []
+
+
 def _target(path: str, inputs: Iterable[int | str]) -> tuple[str, os.stat_result | None]:
     """The file ``path`` leads to and what is there now; refused if it is a directory or an input."""
     target = os.path.realpath(path)
@@ -136,6 +151,7 @@ def _target(path: str, inputs: Iterable[int | str]) -> tuple[str, os.stat_result
     except (OSError, ValueError) as error:
         raise OutputError(Problem(f"cannot write: {getattr(error, 'strerror', None) or error}", file=path)) from None
     _refuse_inputs(path, info, inputs)
+    _refuse_inputs(path, info, _knowledge_files(), "a file of the knowledge base in use")
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise OutputError(Problem("is a directory", file=path, hint="give the name of a file to write"))
     return target, info

@@ -130,7 +130,9 @@ class Assessment:
         kb = self.kb
         self.red_flags = sorted((self._red_flag(flag) for flag in kb.red_flags.values() if run.fired(flag.rule.id)),
                                 key=lambda f: -kb.urgency(f.level))  # stable: knowledge order within a level
-        open_questions = relevance(self.decider, run.triage, case.skipped)
+        # 'unknown' means the same as leaving an answer out (docs/contract.md): a question answered
+        # that way could still raise the triage, and the result says so
+        open_questions = relevance(self.decider, run.triage)
         self.unanswered = open_questions.questions
         self.triage = self._triage(open_questions)
         self.causes = self._causes()

@@ -21,7 +21,7 @@ from .assessment import Assessment
 from .conditions import Truth
 from .case import ANSWERS, UNKNOWN, Case, check_value, parse_case
 from .documents import Document
-from .errors import CaseError, Problem, UnknownIdError, suggest
+from .errors import CaseError, Problem, UnknownIdError, shown, suggest
 from .explain import RuleUse, WhyAsked
 from .model import Checklist, Choice, Observation
 from .relevance import cause_impact, questions_gated_by, relevance
@@ -83,6 +83,12 @@ class Consultation:
     def __init__(self, expert: Expert | None = None, *, answers: Mapping[str, Any] | None = None,
                  **person: Any):
         """``person`` gives what is written at the top of a case (``age=``, ``sex=``); None means unknown."""
+        if expert is not None and not isinstance(expert, Expert):
+            raise TypeError(f"Consultation's first argument is an expert.Expert (or nothing, for the shipped "
+                            f"knowledge base), not {shown(expert)}")
+        if answers is not None and not isinstance(answers, Mapping):
+            raise CaseError(Problem(f"answers must be a mapping of observation ids to answers, not {shown(answers)}",
+                                    field=ANSWERS))
         self.expert = expert or default_expert()
         self.kb = self.expert.kb
         self._engine = self.expert.new_engine()
@@ -123,6 +129,8 @@ class Consultation:
     def answer(self, question: str, value: Any) -> None:
         """Record an answer to an observation or a checklist (``"unknown"`` records that it cannot be
         answered). A checklist's answer lists the observations present; the others it shows are no."""
+        if not isinstance(question, str):
+            raise UnknownIdError(f"a question is named by its id (text), not {shown(question)}")
         checklist = self.kb.interview.checklists.get(question)
         if checklist is not None:
             self._record(_Entry(question, value, self._checklist_records(checklist, value)))
@@ -221,6 +229,8 @@ class Consultation:
         return checklist.id if checklist is not None else item
 
     def _askable(self, question: str) -> bool:
+        if not isinstance(question, str):
+            raise UnknownIdError(f"a question is named by its id (text), not {shown(question)}")
         checklist = self.kb.interview.checklists.get(question)
         return bool(self._shown(checklist)) if checklist is not None else self._open(question)
 
@@ -269,6 +279,8 @@ class Consultation:
 
     def why(self, question: str) -> WhyAsked:
         """Why a question is asked: the undecided rules an answer to it would feed."""
+        if not isinstance(question, str):
+            raise UnknownIdError(f"a question is named by its id (text), not {shown(question)}")
         checklist = self.kb.interview.checklists.get(question)
         if checklist is None:
             return self.assessment().why(question)

@@ -243,6 +243,7 @@ def parse_yaml(text: str, file: str | None = None, error: type[InputError] = Inp
     data = builder.build(node, ())
     if builder.problems:
         raise error(builder.problems)
+    _check_surrogates(text, data, file, error)
     return Document(data, file, builder.lines)
 
 
@@ -286,6 +287,28 @@ def _json_number(file: str | None, error: type[InputError]) -> Callable:
     return convert
 
 
+_ESCAPED_SURROGATE = re.compile(r"\\[uU]0*[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_surrogates(text: str, data: Any, file: str | None, error: type[InputError]) -> None:
+    """Refuse a string holding half of a UTF-16 pair (an escape such as \\ud800 alone): it is not
+    text, and could not be written out again. Only texts that escape one are walked."""
+    if not _ESCAPED_SURROGATE.search(text):
+        return
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and _SURROGATE.search(item):
+            raise error(Problem("a \\u escape stands for half of a character pair (a lone surrogate), which is "
+                                "not text", file=file, hint="write the character itself, or both halves of its pair"))
+
+
 def parse_json(text: str, file: str | None = None, error: type[InputError] = InputError,
                with_lines: bool = True) -> Document:
     """Parse JSON strictly; line numbers for fields come from re-reading it as YAML."""
@@ -299,6 +322,7 @@ def parse_json(text: str, file: str | None = None, error: type[InputError] = Inp
     except json.JSONDecodeError as exc:
         raise error(Problem(f"JSON syntax error: {exc.msg}", file=file, line=exc.lineno,
                             hint=f"column {exc.colno}")) from None
+    _check_surrogates(text, data, file, error)
     lines: dict[Path, int] = {}
     if with_lines and "\n" in text.strip():
         try:

@@ -14,7 +14,7 @@ from typing import Any
 from .case import Case, output_value
 from .conditions import Is, Polarity, Ref, Truth, describe, leaves
 from .decider import Decider
-from .errors import UnknownIdError, suggest
+from .errors import UnknownIdError, shown, suggest
 from .model import KINDS, KnowledgeBase, RuleDef
 from .relevance import pending_rules
 from .trace import AGGREGATE_RULE, Run, Trace
@@ -162,6 +162,8 @@ class WhyAsked:
 
 def conclusion_kind(kb: KnowledgeBase, item_id: str) -> str:
     """The kind of conclusion ``item_id`` names; ``triage`` names the triage itself."""
+    if not isinstance(item_id, str):
+        raise UnknownIdError(f"a conclusion is named by its id (text), not {shown(item_id)}")
     if item_id == "triage":
         return "triage"
     kind = kb.kind_of(item_id)
@@ -304,7 +306,7 @@ class Explainer:
     # ---------------------------------------------------------------------------------- why
     def why(self, observation: str) -> WhyAsked:
         """Which undecided rules an answer to ``observation`` would feed."""
-        if observation not in self.kb.observations:
+        if not isinstance(observation, str) or observation not in self.kb.observations:
             raise UnknownIdError(f"unknown observation {observation!r}; " + suggest(observation, list(self.kb.observations)))
         obs = self.kb.observations[observation]
         uses = []

@@ -665,3 +665,57 @@ def test_knowledge_errors_are_located_and_printable(tmp_path):
     (directory / "extra.yaml").write_text(f"sources:\n  - {{{json.dumps(ESCAPE)}: 1, id: x, title: t, publisher: p}}\n")
     result = run("--knowledge", str(directory), "kb", "lint")
     assert result.exit_code == 2 and "extra.yaml:2" in result.output and "\x1b" not in result.output
+
+
+def test_a_lone_surrogate_is_a_bad_line_not_a_crash(tmp_path):
+    """A JSON escape for half of a UTF-16 pair cannot be written out again: it is refused where it
+    is read, so a batch records the line as an error and goes on; a whole pair is ordinary text."""
+    with pytest.raises(CaseError, match="lone surrogate"):
+        parse_json('{"answers": {"\\ud800": 1}}', "case.json", CaseError)
+    with pytest.raises(CaseError, match="lone surrogate"):
+        parse_json('{"note": ["ok", {"x": "a\\uDFFFb"}]}', "case.json", CaseError)
+    assert parse_json('{"x": "\\ud83d\\ude00"}').data == {"x": "\U0001F600"}
+    good = generated_cases(2)
+    source = tmp_path / "in.jsonl"
+    source.write_text(good[0] + "\n" + '{"answers": {"\\ud800": 1}}\n' + good[1] + "\n")
+    result = run("batch", str(source), "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 2
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(records) == 3 and "triage" in records[0] and "triage" in records[2]
+    assert "lone surrogate" in records[1]["error"]["message"]
+
+
+def test_output_never_goes_over_a_file_of_the_knowledge_base_in_use(tmp_path):
+    """The knowledge files are inputs of every command: -o naming one is refused, whichever
+    knowledge base is in use (a --knowledge copy or the shipped one), and the file is untouched."""
+    knowledge = tmp_path / "kb"
+    shutil.copytree(expert.loader.default_directory(), knowledge, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    findings = knowledge / "findings.yaml"
+    before = findings.read_bytes()
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(generated_cases(2)) + "\n")
+    example = str(Path(__file__).parent.parent / "examples" / "heat-cramps.yaml")
+    for command in (["assess", example], ["batch", str(cases)], ["kb", "coverage"]):
+        result = run("--knowledge", str(knowledge), *command, "-o", str(findings))
+        assert result.exit_code == 2, (command, result.output)
+        assert "knowledge base in use" in result.output
+        assert findings.read_bytes() == before
+    shipped = expert.loader.default_directory() / "advice.yaml"
+    before = shipped.read_bytes()
+    result = run("kb", "coverage", "-o", str(shipped))
+    assert result.exit_code == 2 and shipped.read_bytes() == before
+
+
+def test_the_api_names_a_wrong_argument_with_its_documented_error():
+    """Data of the wrong shape is a CaseError or UnknownIdError, as the API documents; only a
+    wrong object in place of the Expert is a TypeError."""
+    with pytest.raises(CaseError, match="answers must be a mapping"):
+        expert.Consultation(answers=[1])
+    with pytest.raises(TypeError, match="expert.Expert"):
+        expert.Consultation("knowledge")
+    with pytest.raises(expert.UnknownIdError, match="named by its id"):
+        expert.Consultation().answer(["movement"], "cramp")
+    result = expert.assess({"answers": {"movement": "cramp"}})
+    for call in (lambda: result.how(["triage"]), lambda: result.why_not(3), lambda: result.why(["pain"])):
+        with pytest.raises(expert.UnknownIdError):
+            call()

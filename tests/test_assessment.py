@@ -92,3 +92,20 @@ def test_every_conclusion_cites_a_rule_and_a_source(small):
     for item in items:
         assert item["rule"] in small.kb.rules and item["sources"]
         assert set(item["sources"]) <= set(small.kb.sources)
+
+
+def test_unknown_answers_give_the_same_result_as_answers_left_out():
+    """'unknown' means the same as leaving the answer out: a danger question answered that way
+    still counts towards could_rise_to, so a skipped screening never reads as reassurance."""
+    kb = expert.default_expert().kb
+    base = {"age": 45, "answers": {"movement": "spasm", "sites": ["chest_wall"]}}
+    omitted = expert.assess(base)
+    assert omitted.triage.could_rise_to == "emergency" and omitted.triage.questions
+    every_unknown = {"age": 45, "answers": {**base["answers"],
+                                             **{o: "unknown" for o in kb.observations if o not in base["answers"]
+                                                and o not in kb.top_level()}}}
+    skipped = expert.assess(every_unknown)
+    assert skipped.case.skipped and skipped.to_json() == omitted.to_json()
+    danger = {"age": 45, "answers": {**base["answers"], **{q: "unknown" for q in omitted.triage.questions
+                                                            if q not in kb.top_level()}}}
+    assert expert.assess(danger).triage.could_rise_to == "emergency"
