@@ -30,7 +30,7 @@ UNITS: dict[str, dict[str, float]] = {
               "w": 1 / 52, "wk": 1 / 52, "week": 1 / 52, "weeks": 1 / 52, "d": 1 / 365, "day": 1 / 365,
               "days": 1 / 365},
 }
-_NUMBER = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", re.I)
+_NUMBER = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", re.I | re.ASCII)  # 0-9 only, as typed
 
 
 def complete_values(observation: str) -> Callable[..., list[str]]:
@@ -54,7 +54,7 @@ def _names(choice) -> tuple[str, ...]:
 def _choose(question, word: str) -> Any:
     """The choice a typed word means: its number, its name, or a long enough unique start of it."""
     choices = question.choices
-    if word.isdigit():
+    if word.isascii() and word.isdigit():
         if 1 <= int(word) <= len(choices):
             return choices[int(word) - 1].id
         raise Answer(f"there is no choice {word}; type a number from 1 to {len(choices)} or a name")
@@ -351,6 +351,9 @@ def consult(settings, resume, session_file, age, sex, answers_file, fmt, output,
             click.echo(f"Note: saved with knowledge base {printable(str(data.get('knowledge_version')))}; "
                        f"continuing with {consultation.kb.knowledge_version}.", err=True)
     else:
+        if session_file is not None and not session_file.strip():
+            raise click.BadParameter("empty file name; name a session file, or leave the option out for one "
+                                     "named by the date", param_hint="--session")
         path = os.path.abspath(session_file) if session_file else session.default_path()
         click.get_current_context().call_on_close(session.lock(path).release)
         if os.path.exists(path):

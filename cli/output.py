@@ -143,6 +143,8 @@ def _knowledge_files() -> list[str]:
 
 def _target(path: str, inputs: Iterable[int | str]) -> tuple[str, os.stat_result | None]:
     """The file ``path`` leads to and what is there now; refused if it is a directory or an input."""
+    if path.endswith(("/", os.sep)):
+        raise OutputError(Problem("ends with a slash, as a folder does", file=path, hint="give the name of a file to write"))
     target = os.path.realpath(path)
     try:
         info: os.stat_result | None = os.stat(target)

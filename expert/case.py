@@ -107,6 +107,9 @@ def check_value(obs: Observation, value: Any, doc: Document | None, path: Path) 
     bad = [v for v in value if not isinstance(v, str) or v not in obs.values]
     if bad:
         return problem(f"{shown(bad[0])} is not a value of {obs.id}", _hint(bad[0], obs.values, listed=True))
+    repeated = [v for i, v in enumerate(value) if v in value[:i]]
+    if repeated:
+        return problem(f"{shown(repeated[0])} is listed twice in {obs.id}", "list each value at most once")
     return frozenset(value), None
 
 

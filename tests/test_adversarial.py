@@ -719,3 +719,16 @@ def test_the_api_names_a_wrong_argument_with_its_documented_error():
     for call in (lambda: result.how(["triage"]), lambda: result.why_not(3), lambda: result.why(["pain"])):
         with pytest.raises(expert.UnknownIdError):
             call()
+
+
+def test_small_slips_are_refused_not_guessed(tmp_path):
+    """A value listed twice in a set, an output path ending in a slash and an empty session name
+    are each refused with exit 2, not silently merged, rewritten or defaulted."""
+    with pytest.raises(CaseError, match="listed twice in sites"):
+        expert.assess({"answers": {"movement": "cramp", "sites": ["calf", "calf"]}})
+    example = str(Path(__file__).parent.parent / "examples" / "heat-cramps.yaml")
+    result = run("assess", example, "-o", str(tmp_path / "out.json") + "/")
+    assert result.exit_code == 2 and "ends with a slash" in result.output
+    assert not (tmp_path / "out.json").exists()
+    result = run("consult", "--session", "", input="")
+    assert result.exit_code == 2 and "empty file name" in result.output

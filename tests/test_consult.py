@@ -106,9 +106,11 @@ def test_parse_answer_short_forms():
     assert parse_answer(minutes, "1 h") == 60 and parse_answer(minutes, "1.5hours") == 90
     age = Question("age", "", "", "number", (), "years", "", 0, 0)
     assert parse_answer(age, "6 months") == 0.5 and parse_answer(age, "40") == 40
-    for typed in ("ten", "10 furlongs", "-3", "1:30"):
+    for typed in ("ten", "10 furlongs", "-3", "1:30", "\u0663", "\uff15 min"):  # digits beyond 0-9 are not read
         with pytest.raises(Answer):
             parse_answer(minutes, typed)
+    with pytest.raises(Answer):
+        parse_answer(sites, "\u0661")
 
 
 def test_a_single_letter_or_a_command_word_never_picks_a_choice_by_accident():
