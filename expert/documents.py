@@ -194,8 +194,13 @@ def _excerpt(text: str | None, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _syntax_problem(exc: yaml.YAMLError, file: str | None) -> Problem:
+def _syntax_problem(exc: yaml.YAMLError, file: str | None, text: str = "") -> Problem:
     """PyYAML's own words, cut short: some of them quote the text they stopped at."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character: its words name PyYAML's internals
+        line = text.count("\n", 0, exc.position) + 1
+        code = f" (code {exc.character:#06x})" if isinstance(exc.character, int) else ""
+        return Problem(f"holds a control character{code}, which YAML text may not contain",
+                       file=file, line=line, hint=f"column {exc.position - text.rfind(chr(10), 0, exc.position)}")
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     what = _excerpt(getattr(exc, "problem", None) or str(exc))
     context = _excerpt(getattr(exc, "context", None))
@@ -232,7 +237,7 @@ def parse_yaml(text: str, file: str | None = None, error: type[InputError] = Inp
             raise error(too_deep)
         node = yaml.compose(text, Loader=_Loader)  # type: ignore[arg-type]
     except yaml.YAMLError as exc:
-        raise error(_syntax_problem(exc, file)) from None
+        raise error(_syntax_problem(exc, file, text)) from None
     except ValueError as exc:  # e.g. NUL bytes
         raise error(Problem(f"cannot read as YAML: {_excerpt(str(exc))}", file=file)) from None
     except RecursionError:  # only the pure-Python composer recurses in Python

@@ -732,3 +732,11 @@ def test_small_slips_are_refused_not_guessed(tmp_path):
     assert not (tmp_path / "out.json").exists()
     result = run("consult", "--session", "", input="")
     assert result.exit_code == 2 and "empty file name" in result.output
+
+
+def test_a_control_character_in_yaml_is_named_with_its_line():
+    with pytest.raises(CaseError) as caught:
+        parse_yaml("answers:\n  movement: cr\x00amp\n", "case.yaml", CaseError)
+    problem = caught.value.problems[0]
+    assert problem.line == 2 and "control character (code 0x0000)" in problem.message
+    assert "unicode string" not in str(caught.value)
