@@ -18,6 +18,12 @@ Use it on this machine only, to try the service out; never with real patients' d
 """
 
 
+class ConfigurationError(click.ClickException):
+    """A bad option value, file or port: the contract's exit 2 (click's own default would be 1)."""
+
+    exit_code = 2
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -60,25 +66,30 @@ def serve(settings, host, port, workers, public_url, audit, no_audit, audit_case
       spasm serve --tokens tokens.txt --keys ehr-keys.json
       spasm serve --insecure-dev                                  # on this machine, no authentication
     """
-    if add_token:
+    if add_token is not None:  # an empty name is refused, never taken as "no --add-token"
         if not tokens:
             raise click.UsageError("--add-token needs --tokens FILE to add it to")
-        from expert.service.auth import add_token as create
+        try:
+            from expert.service.auth import add_token as create
+            from expert.service.settings import ConfigError
+        except ImportError as error:
+            raise ConfigurationError(f"the service's libraries are not installed ({error.name}); "
+                                     "install them with: pip install 'spasm-expert[service]'") from None
         try:
             token = create(tokens, add_token)
-        except ValueError as error:
-            raise click.UsageError(str(error)) from None
+        except ConfigError as error:
+            raise ConfigurationError(str(error)) from None
         click.echo(f"API token {add_token!r} added to {tokens} (only its SHA-256 is stored). "
                    f"Give it to the client now; it cannot be shown again:", err=True)
         click.echo(token)
         return
     try:
         from expert.service.app import create_app
-        from expert.service.server import run
-        from expert.service.settings import Settings
+        from expert.service.server import check_address, run
+        from expert.service.settings import ConfigError, Settings
     except ImportError as error:
-        raise click.ClickException(f"the service's libraries are not installed ({error.name}); "
-                                   "install them with: pip install 'spasm-expert[service]'") from None
+        raise ConfigurationError(f"the service's libraries are not installed ({error.name}); "
+                                 "install them with: pip install 'spasm-expert[service]'") from None
     if insecure_dev and not _loopback(host):
         raise click.UsageError("--insecure-dev binds to loopback only; drop it to serve on other addresses")
     config = Settings(host=host, port=port, workers=workers, public_url=public_url,
@@ -86,8 +97,9 @@ def serve(settings, host, port, workers, public_url, audit, no_audit, audit_case
                       insecure_dev=insecure_dev, knowledge=settings.knowledge, interview_app=interview_app)
     try:
         app = create_app(config)  # checks keys, tokens and the trail now, before any worker starts
-    except (ValueError, OSError) as error:
-        raise click.ClickException(str(error)) from None
-    if insecure_dev:
-        click.secho(INSECURE_BANNER.format(url=config.base_url), fg="red", bold=True, err=True)
-    run(config, app)
+        check_address(host, port)  # bound here once, so a port in use is a message and not uvicorn's exit 3
+        if insecure_dev:
+            click.secho(INSECURE_BANNER.format(url=config.base_url), fg="red", bold=True, err=True)
+        run(config, app)
+    except ConfigError as error:  # the operator's to fix: exit 2; anything else is a bug (exit 1)
+        raise ConfigurationError(str(error)) from None

@@ -24,12 +24,14 @@ resources always give the same case; ``gender``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any, Iterator, Mapping
 
 from .conditions import AllOf, AnyOf, Condition, Is, Not
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, shown
 from .model import KnowledgeBase, Observation
 
 #: Canonical identifiers of what this module defines (URNs: they name things, they are not fetched).
@@ -48,6 +50,10 @@ UCUM = "http://unitsofmeasure.org"
 #: Unit words of the vocabulary -> UCUM codes (a unit not listed is sent as display text only).
 UCUM_CODES = {"years": "a", "months": "mo", "weeks": "wk", "days": "d", "hours": "h", "minutes": "min",
               "seconds": "s"}
+#: UCUM units of time -> seconds (a = Julian year, mo = a / 12), so a duration in any of them can be
+#: put in the question's unit: 1 h is 60 minutes, never 1.
+UCUM_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "wk": 604800, "mo": 2629800, "a": 31557600}
+RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
 GENDER_TO_SEX = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
 ITEM_TYPES = {"bool": "boolean", "enum": "choice", "set": "choice", "number": "decimal"}
 
@@ -241,12 +247,16 @@ def _answer_value(obs: Observation, answer: Any, where: str, problems: list[Prob
         problems.append(Problem("an answer must be an object such as {\"%s\": ...}" % expected, field=where))
         return None
     values = {k: v for k, v in answer.items() if k.startswith("value")}
+    if len(values) > 1:
+        problems.append(Problem(f"an answer holds one value, got {' and '.join(sorted(values))}", field=where,
+                                hint=f"{obs.id} takes {expected}"))
+        return None
     if obs.type == "number":
         for key in ("valueDecimal", "valueInteger"):
             if key in values:
                 return values[key]
         if isinstance(values.get("valueQuantity"), Mapping) and "value" in values["valueQuantity"]:
-            return values["valueQuantity"]["value"]
+            return _quantity_value(obs, values["valueQuantity"], f"{where}.valueQuantity", problems)
     elif obs.type == "bool" and "valueBoolean" in values:
         return values["valueBoolean"]
     elif obs.type in ("enum", "set") and isinstance(values.get("valueCoding"), Mapping):
@@ -263,6 +273,110 @@ def _answer_value(obs: Observation, answer: Any, where: str, problems: list[Prob
     return None
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words for a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _allowed_units(obs: Observation) -> str:
+    own = obs.unit or "no unit"
+    if UCUM_CODES.get(obs.unit or "") in UCUM_SECONDS:
+        return f"UCUM units of time ({', '.join(UCUM_SECONDS)}), or no unit for {own}"
+    return f"{own} only (leave the unit out)"
+
+
+def _quantity_value(obs: Observation, quantity: Mapping, where: str, problems: list[Problem]) -> Any:
+    """A valueQuantity's value in the question's unit (None after a problem).
+
+    A duration may come in any UCUM unit of time and is converted (1 h is 60 minutes, not 1);
+    no unit means the question's own; any other unit is refused rather than read as a bare number.
+    """
+    value = quantity["value"]
+    if quantity.get("comparator") is not None:
+        problems.append(Problem(f"{obs.id}: a comparator ({shown(quantity['comparator'])}) makes the quantity a "
+                                "bound, not an answer", field=f"{where}.comparator", hint="give the value itself"))
+        return None
+    system, code, text = quantity.get("system"), quantity.get("code"), quantity.get("unit")
+    for key, given in (("system", system), ("code", code), ("unit", text)):
+        if given is not None and not isinstance(given, str):
+            problems.append(Problem(f"{obs.id}: the quantity's {key} must be text, got {_json_kind(given)}",
+                                    field=f"{where}.{key}", hint=f"units allowed: {_allowed_units(obs)}"))
+            return None
+    if system is not None and system != UCUM and code is not None:
+        problems.append(Problem(f"{obs.id}: unit system {shown(system)} is not UCUM", field=f"{where}.system",
+                                hint=f"use {UCUM}; units allowed: {_allowed_units(obs)}"))
+        return None
+    unit = code if code is not None else text  # code is the unit; "unit" is its display text
+    own = UCUM_CODES.get(obs.unit or "", obs.unit)
+    if unit is None or unit == own or (unit == obs.unit and obs.unit is not None) or (unit == "1" and own is None):
+        return value
+    unit = UCUM_CODES.get(unit, unit)  # a unit word as the Questionnaire displays it ("hours")
+    if unit not in UCUM_SECONDS or own not in UCUM_SECONDS:
+        problems.append(Problem(f"{obs.id}: the unit {shown(unit)} is not allowed", field=where,
+                                hint=f"units allowed: {_allowed_units(obs)}"))
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        return value  # not a number: the case parser says so
+    exact = (Fraction(str(value)) if isinstance(value, float) else Fraction(value)) \
+        * Fraction(UCUM_SECONDS[unit], UCUM_SECONDS[own])
+    if exact.denominator == 1:
+        return int(exact)
+    try:
+        return float(exact)
+    except OverflowError:  # beyond any float: out of range, as the case parser then reports
+        return int(exact)
+
+
+def _check_response(response: Mapping, problems: list[Problem]) -> None:
+    """Status and questionnaire: a response entered in error, or to another questionnaire, is no case
+    (its linkIds could mean something else there)."""
+    status = response.get("status")
+    if status is not None and not isinstance(status, str):
+        problems.append(Problem(f"status must be text, got {_json_kind(status)}", field="status",
+                                hint=", ".join(RESPONSE_STATUSES)))
+    elif status is not None and status not in RESPONSE_STATUSES:
+        problems.append(Problem(f"{shown(status)} is not a QuestionnaireResponse status", field="status",
+                                hint=", ".join(RESPONSE_STATUSES)))
+    canonical = response.get("questionnaire")
+    if canonical is None:
+        return
+    hint = f"answer {QUESTIONNAIRE_URL}, or leave questionnaire out"
+    if not isinstance(canonical, str):
+        problems.append(Problem(f"questionnaire must be the Questionnaire's canonical URL (text), got "
+                                f"{_json_kind(canonical)}", field="questionnaire", hint=hint))
+        return
+    url = canonical.split("|", 1)[0]  # a version after "|" does not change which questionnaire it is
+    if url == QUESTIONNAIRE_URL or url == f"Questionnaire/{QUESTIONNAIRE_ID}" \
+            or url.endswith(f"/Questionnaire/{QUESTIONNAIRE_ID}"):
+        return
+    if url.startswith("#"):  # a contained Questionnaire, as in SDC adaptive forms: it must derive from ours
+        contained = response.get("contained")
+        found = [r for r in contained if isinstance(r, Mapping) and r.get("id") == url[1:]] \
+            if isinstance(contained, list) else []
+        if not found or found[0].get("resourceType") != "Questionnaire":
+            problems.append(Problem(f"questionnaire refers to {shown(url)}, which the response does not contain",
+                                    field="questionnaire", hint=hint))
+            return
+        named = [found[0].get("url")] + (found[0].get("derivedFrom") or [] if isinstance(
+            found[0].get("derivedFrom"), list) else [])
+        names = [n.split("|", 1)[0] for n in named if isinstance(n, str)]
+        if names and QUESTIONNAIRE_URL not in names:
+            problems.append(Problem(f"the contained Questionnaire {shown(url)} is not derived from "
+                                    f"{QUESTIONNAIRE_URL}", field="questionnaire", hint=hint))
+        return
+    problems.append(Problem(f"this response answers another questionnaire, {shown(canonical)}",
+                            field="questionnaire", hint=hint))
+
+
 def case_from_response(response: Mapping, kb: KnowledgeBase, patient: Mapping | None = None) -> dict:
     """A QuestionnaireResponse (and optionally its subject's Patient) as a case mapping.
 
@@ -270,9 +384,9 @@ def case_from_response(response: Mapping, kb: KnowledgeBase, patient: Mapping | 
     the observation id as its field and what is allowed.
     """
     problems: list[Problem] = []
-    status = response.get("status")
-    if status == "entered-in-error":
+    if response.get("status") == "entered-in-error":
         raise CaseError(Problem("a response entered in error cannot be assessed", field="status"))
+    _check_response(response, problems)
     values: dict[str, Any] = {}
     seen: dict[str, str] = {}
     for where, item in _items(response.get("item"), "item", problems):
@@ -342,8 +456,11 @@ def _from_patient(patient: Mapping, response: Mapping, values: dict, problems: l
     found: dict[str, Any] = {}
     gender = patient.get("gender")
     if gender is not None:
-        if gender not in GENDER_TO_SEX:
-            problems.append(Problem(f"{gender!r} is not a FHIR gender", field="Patient.gender",
+        if not isinstance(gender, str):  # a list or object is not a code (and cannot be looked up)
+            problems.append(Problem(f"Patient.gender must be text, got {_json_kind(gender)}", field="Patient.gender",
+                                    hint="male, female, other or unknown"))
+        elif gender not in GENDER_TO_SEX:
+            problems.append(Problem(f"{shown(gender)} is not a FHIR gender", field="Patient.gender",
                                     hint="male, female, other or unknown"))
         else:
             found["sex"] = GENDER_TO_SEX[gender]
@@ -351,8 +468,14 @@ def _from_patient(patient: Mapping, response: Mapping, values: dict, problems: l
         birth = _date(patient["birthDate"])
         authored = _date(response.get("authored"))
         if birth is None:
-            problems.append(Problem(f"{patient['birthDate']!r} is not a date", field="Patient.birthDate",
-                                    hint="YYYY, YYYY-MM or YYYY-MM-DD"))
+            given = patient["birthDate"]
+            problems.append(Problem(f"{shown(given)} is not a date" if isinstance(given, str) else
+                                    f"Patient.birthDate must be a date (text), got {_json_kind(given)}",
+                                    field="Patient.birthDate", hint="YYYY, YYYY-MM or YYYY-MM-DD"))
+        elif authored is None and response.get("authored") is not None:
+            problems.append(Problem("age is worked out from Patient.birthDate at the response's authored date, "
+                                    "and that is not a date", field="QuestionnaireResponse.authored",
+                                    hint="a FHIR dateTime, e.g. 2026-03-04T09:30:00Z"))
         elif authored is None:
             problems.append(Problem("age is worked out from Patient.birthDate at the response's authored date, "
                                     "and there is none", field="QuestionnaireResponse.authored",

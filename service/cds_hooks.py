@@ -122,6 +122,10 @@ async def patient_view(request: Request, who: Client = Depends(cds_client), body
         return json_response({"cards": []})  # no questionnaire on file: no guidance to give
     if patient is not None:
         validated(Patient, patient, "prefetch.patient")
+        if patient.get("id") is not None and patient["id"] != patient_id:  # another person's age and sex
+            raise ClientError(422, "the prefetched Patient is another patient",
+                              [{"field": "prefetch.patient.id",
+                                "message": f"Patient/{patient['id']} is not Patient/{patient_id}"}])
     case = service.expert.case(case_from_response(response, service.kb, patient))
     assessment = service.expert.assess(case).to_dict()
     link = interview_link(assessment, service.settings.interview_app,

@@ -20,7 +20,7 @@ from expert.errors import CaseError
 
 from .auth import AuthError, Authenticator, Client, load_keys, load_tokens
 from .errors import ClientError, problems_of
-from .settings import Settings
+from .settings import ConfigError, Settings
 from .trail import MemoryReplayGuard, Trail
 
 JSON_TYPES = ("application/json", "application/fhir+json")
@@ -35,15 +35,16 @@ class Runtime:
 
     @classmethod
     def start(cls, settings: Settings) -> "Runtime":
-        """Load the knowledge base, open the trail, read keys and tokens (errors here stop the start)."""
-        chosen = expert.Expert.from_directory(settings.knowledge) if settings.knowledge else expert.default_expert()
-        trail = Trail(settings.audit, settings.audit_cases) if settings.audit else None
+        """Load the knowledge base, read keys and tokens, open the trail (errors here stop the start;
+        the trail last, so a bad keys file does not leave a new database behind)."""
         if not settings.insecure_dev and not (settings.keys or settings.tokens):
-            raise ValueError("give --keys (CDS Hooks client keys) and/or --tokens (API tokens), "
-                             "or --insecure-dev to switch authentication off on this machine")
-        auth = Authenticator(load_keys(settings.keys) if settings.keys else None,
-                             load_tokens(settings.tokens) if settings.tokens else None,
-                             trail or MemoryReplayGuard(), insecure=settings.insecure_dev)
+            raise ConfigError("give --keys (CDS Hooks client keys) and/or --tokens (API tokens), "
+                              "or --insecure-dev to switch authentication off on this machine")
+        chosen = expert.Expert.from_directory(settings.knowledge) if settings.knowledge else expert.default_expert()
+        keys = load_keys(settings.keys) if settings.keys else None
+        tokens = load_tokens(settings.tokens) if settings.tokens else None
+        trail = Trail(settings.audit, settings.audit_cases) if settings.audit else None
+        auth = Authenticator(keys, tokens, trail or MemoryReplayGuard(), insecure=settings.insecure_dev)
         return cls(settings, chosen, trail, auth)
 
     @property

@@ -14,6 +14,10 @@ ENVIRONMENT = "SPASM_SERVICE_SETTINGS"
 MAX_BODY = 1_000_000
 
 
+class ConfigError(ValueError):
+    """A bad option or file given to ``spasm serve``: the operator's to fix (exit 2), not a bug."""
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"

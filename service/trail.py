@@ -16,10 +16,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import sqlite3
+import stat
 import threading
 import time
 from typing import Any, Iterator
+
+from .settings import ConfigError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -74,15 +78,24 @@ class Trail:
     def __init__(self, path: str, store_cases: bool = False):
         self.path, self.store_cases = path, store_cases
         self._local = threading.local()
-        self._connection()  # create the file and the tables now, so a bad path fails at start
+        _check_file(path)
+        try:
+            self._connection()  # create the file and the tables now, so a bad path fails at start
+        except sqlite3.Error as error:
+            raise ConfigError(f"--audit {path}: cannot be used as the audit trail ({error})") from None
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(SCHEMA)
+            try:
+                _check_tables(connection, self.path)  # before anything is written to someone else's database
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+                connection.executescript(SCHEMA)
+            except BaseException:
+                connection.close()
+                raise
             self._local.connection = connection
         return connection
 
@@ -110,6 +123,47 @@ class Trail:
         except sqlite3.IntegrityError:
             return False
         return True
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_file(path: str) -> None:
+    """Refuse, before SQLite touches it, anything but a new file or an SQLite database: a folder,
+    a device, a missing folder, or a file of another kind (which is left as it is)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ConfigError(f"--audit {path}: the folder {folder} does not exist") from None
+        return  # a new trail
+    except NotADirectoryError:
+        raise ConfigError(f"--audit {path}: a part of the path is a file, not a folder") from None
+    except OSError as error:
+        raise ConfigError(f"--audit {path}: {(error.strerror or str(error)).lower()}") from None
+    if stat.S_ISDIR(mode):
+        raise ConfigError(f"--audit {path}: it is a folder; name a database file, e.g. "
+                          f"{os.path.join(path, 'spasm-audit.db')}")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"--audit {path}: it is a device, FIFO or socket, not a database file")
+    try:
+        with open(path, "rb") as stream:
+            header = stream.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise ConfigError(f"--audit {path}: {(error.strerror or str(error)).lower()}") from None
+    if header and header != SQLITE_HEADER:
+        raise ConfigError(f"--audit {path}: not an SQLite database, so not an audit trail (it was left as it "
+                          "is); name a new file or an existing trail")
+
+
+def _check_tables(connection: sqlite3.Connection, path: str) -> None:
+    """An existing database must be an audit trail, or empty: tables are never added to another one."""
+    tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    columns = tuple(row[1] for row in connection.execute("PRAGMA table_info(events)"))
+    if (tables and "events" not in tables) or ("events" in tables and columns != COLUMNS):
+        raise ConfigError(f"--audit {path}: an SQLite database that is not an audit trail (it was left as it "
+                          "is); name a new file or an existing trail")
 
 
 class MemoryReplayGuard:
