@@ -8,14 +8,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import replace
 from pathlib import Path as FsPath
 from typing import Any, Callable
 
 from . import conditions, parser
 from .conditions import Condition
-from .documents import Document, Path, read_file
+from .documents import Document, Path, parse_text, read_text
 from .errors import KnowledgeError, Problem, shown, suggest
+from .parser import described
 from .model import (ACTIONS, KINDS, OBSERVATION_TYPES, REFERABLE, Action, Cause, Checklist, Choice, Citation,
                     Finding, InterviewPlan, KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
 
@@ -26,6 +28,71 @@ GENERAL_SOURCE = "general"
 #: The colours a terminal can show (click's names).
 TERMINAL_COLOURS = tuple(f"{bright}{name}" for bright in ("", "bright_")
                          for name in ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"))
+#: MAJOR.MINOR.PATCH, optionally with a pre-release label (2.0.0-rc.1).
+VERSION = re.compile(r"(?:0|[1-9][0-9]{0,8})(?:\.(?:0|[1-9][0-9]{0,8})){2}(?:-[0-9A-Za-z][0-9A-Za-z.-]{0,31})?")
+
+
+def cycles(uses: dict[str, list[str]]) -> list[list[str]]:
+    """Each cycle of a dependency graph, as the path that closes it (a -> b -> a); iterative, so
+    a long chain cannot exhaust the stack."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+    for start in uses:
+        if start in done:
+            continue
+        trail, at, pending = [start], {start: 0}, [iter(uses[start])]  # at: position on the trail
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                pending.pop()
+                done.add(trail[-1])
+                del at[trail.pop()]
+            elif nxt in at:
+                found.append(trail[at[nxt]:] + [nxt])
+            elif nxt not in done and nxt in uses:
+                at[nxt] = len(trail)
+                trail.append(nxt)
+                pending.append(iter(uses[nxt]))
+    return found
+
+
+def _kind_of_file(mode: int) -> str | None:
+    """Why a directory entry is not a knowledge file, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO)"
+    return "is a device or socket"
+
+
+def read_knowledge_file(path: FsPath) -> tuple[Document, str]:
+    """Read one knowledge file; anything but a regular file (or a link to one) is refused unread.
+
+    It is opened without blocking (a FIFO would wait for a writer) and checked once open, so it
+    cannot be swapped between the check and the read.
+    """
+    name = str(path)
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        message = "is a symbolic link to a missing file" if path.is_symlink() else "file not found"
+        raise KnowledgeError(Problem(message, file=name, hint="remove it or point it at a knowledge file")) from None
+    except OSError as exc:
+        raise KnowledgeError(Problem(f"cannot read file: {exc.strerror}", file=name)) from None
+    try:
+        why = _kind_of_file(os.fstat(fd).st_mode)
+        if why:
+            raise KnowledgeError(Problem(f"{why}, not a knowledge file", file=name,
+                                         hint="every .yaml or .yml entry of the knowledge directory must be a file"))
+        with os.fdopen(fd, "rb") as stream:
+            fd = -1
+            text = read_text(stream, name, KnowledgeError)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    return parse_text(text, name, KnowledgeError), text
 
 
 def default_directory() -> FsPath:
@@ -59,25 +126,49 @@ class _Reader:
                 ok = False
         return data if ok else None
 
-    def text(self, doc: Document, path: Path, value: Any, default: str | None = None) -> str | None:
-        if value is None and default is not None:
-            return default
+    def text(self, doc: Document, path: Path, value: Any) -> str | None:
+        """Required text: a non-empty string."""
         if not isinstance(value, str) or not value.strip():
-            self.fail(doc, path, f"expected non-empty text, got {value!r}")
+            self.fail(doc, path, f"expected non-empty text, got {described(value)}")
             return None
         return value.strip()
 
+    def optional_text(self, doc: Document, path: Path, data: dict) -> str:
+        """An optional text field of ``data`` (the last part of ``path``): "" when absent."""
+        value = data.get(path[-1])
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.fail(doc, path, f"expected text, got {described(value)}",
+                      "quote it if it is meant as text" if not isinstance(value, (list, dict)) else None)
+            return ""
+        return value.strip()
+
     def identifier(self, doc: Document, path: Path, value: Any) -> str | None:
-        if not isinstance(value, str) or not value.replace("_", "a").replace("-", "a").isalnum() \
-                or not value[:1].isalpha() or value.lower() != value:
+        if not isinstance(value, str):
+            self.fail(doc, path, f"expected an id, got {described(value)}",
+                      "ids are lower-case letters, digits, '_' and '-', starting with a letter")
+            return None
+        if not value.replace("_", "a").replace("-", "a").isalnum() or not value[:1].isalpha() \
+                or value.lower() != value:
             self.fail(doc, path, f"{value!r} is not a valid id",
                       "ids are lower-case letters, digits, '_' and '-', starting with a letter")
             return None
         return value
 
+    def choice(self, doc: Document, path: Path, value: Any, allowed: Any, what: str) -> str | None:
+        """One of the ``allowed`` words (ids); ``what`` names the field in the message."""
+        if isinstance(value, str) and value in allowed:
+            return value
+        article = "an" if what[0] in "aeiou" else "a"
+        self.fail(doc, path, f"unknown {what} {value!r}" if isinstance(value, str)
+                  else f"expected {article} {what}, got {described(value)}", f"allowed: {', '.join(allowed)}")
+        return None
+
     def number(self, doc: Document, path: Path, value: Any, low: float, high: float) -> float | None:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
-            self.fail(doc, path, f"expected a number from {low:g} to {high:g}, got {value!r}")
+            self.fail(doc, path, f"expected a number from {low:g} to {high:g}, got "
+                      + (repr(value) if isinstance(value, str) else described(value)))
             return None
         return float(value)
 
@@ -89,23 +180,30 @@ class _Loader:
         self.read = _Reader(self.problems)
         self.items: dict[str, list[tuple[Document, Path, Any]]] = {name: [] for name in SECTIONS}
         self.ids_seen: dict[tuple[str, str], Problem] = {}
-        self.broken: set[str] = set()  # ids of items that failed validation (already reported)
+        self.broken: set[str] = set()  # ids of observations that failed validation (already reported)
+        #: ids of sources and triage levels that failed validation: what cites them is not reported again
+        self.broken_sources: set[str] = set()
+        self.broken_levels: set[str] = set()
 
     # ------------------------------------------------------------------ files and sections
     def load_files(self) -> tuple[list[FsPath], str]:
         if not self.directory.is_dir():
             raise KnowledgeError(Problem("knowledge directory not found", file=str(self.directory)))
-        files = sorted(p for p in self.directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        try:
+            files = sorted(p for p in self.directory.iterdir() if p.suffix in (".yaml", ".yml"))
+        except OSError as exc:
+            raise KnowledgeError(Problem(f"cannot list the knowledge directory: {exc.strerror}",
+                                         file=str(self.directory))) from None
         if not files:
             raise KnowledgeError(Problem("no .yaml files in the knowledge directory", file=str(self.directory)))
         digest = hashlib.sha256()
         for path in files:
             try:
-                doc = read_file(path, KnowledgeError)
+                doc, text = read_knowledge_file(path)
             except KnowledgeError as exc:
                 self.problems.extend(exc.problems)
                 continue
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
             self.split_sections(doc)
         return files, digest.hexdigest()
 
@@ -147,17 +245,26 @@ class _Loader:
                                          file=str(self.directory), hint=f"found in: {where}"))
             return "", "0", "", {}
         doc, path, data = entries[0]
-        data = self.read.mapping(doc, path, data, ("name", "version", "disclaimer", "triage_levels"), ()) or {}
-        name = self.read.text(doc, path + ("name",), data.get("name")) or ""
-        version = data.get("version", "0")
-        if isinstance(version, bool) or not isinstance(version, (str, int, float)) \
-                or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,63}", str(version)):
-            self.read.fail(doc, path + ("version",), f"version must be a version such as 1.2.0, got {shown(version)}",
-                           "a number, or letters, digits, '.', '+' and '-' (at most 64)")
-        version = str(version)
-        disclaimer = self.read.text(doc, path + ("disclaimer",), data.get("disclaimer")) or ""
-        levels = self.triage_levels(doc, path + ("triage_levels",), data.get("triage_levels")) if data else {}
-        return name, version, disclaimer, levels
+        self.read.mapping(doc, path, data, ("name", "version", "disclaimer", "triage_levels"), ())
+        if not isinstance(data, dict):
+            return "", "0", "", {}
+        # each field present is read even when another is missing: one mistake, one problem
+        name = self.read.text(doc, path + ("name",), data["name"]) if "name" in data else None
+        version = data.get("version")
+        if "version" in data:
+            self.version(doc, path + ("version",), version)
+        disclaimer = self.read.text(doc, path + ("disclaimer",), data["disclaimer"]) if "disclaimer" in data else None
+        levels = self.triage_levels(doc, path + ("triage_levels",), data["triage_levels"]) \
+            if "triage_levels" in data else {}
+        return name or "", str(version), disclaimer or "", levels
+
+    def version(self, doc: Document, path: Path, version: Any) -> None:
+        if isinstance(version, (int, float)) and not isinstance(version, bool):
+            self.read.fail(doc, path, f"version must be quoted text such as \"1.2.0\", got {described(version)}",
+                           "unquoted, YAML reads a number: 1.10 becomes 1.1; write version: \"1.10.0\"")
+        elif not isinstance(version, str) or not VERSION.fullmatch(version):
+            self.read.fail(doc, path, f"version must be a version such as 1.2.0, got {shown(version)}",
+                           "MAJOR.MINOR.PATCH, whole numbers, optionally followed by a label such as -rc.1")
 
     def triage_levels(self, doc: Document, path: Path, raw: Any) -> dict[str, TriageLevel]:
         """The triage levels, most urgent first, and how each is shown."""
@@ -168,53 +275,63 @@ class _Loader:
         levels: dict[str, TriageLevel] = {}
         optional = ("colour", "tint", "terminal_colour", "interrupts")
         for i, entry in enumerate(raw):
-            where = path + (i,)
+            where, before = path + (i,), len(self.problems)
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                self.broken_levels.add(entry["id"])  # until it proves valid
             entry = self.read.mapping(doc, where, entry, ("id", "label", "meaning"), optional)
             if not entry or not self.read.identifier(doc, where + ("id",), entry["id"]):
                 continue
             if entry["id"] in levels:
                 self.read.fail(doc, where + ("id",), f"triage level {entry['id']!r} is listed twice")
                 continue
-            shown = {name: entry[name] for name in ("colour", "tint") if name in entry}
-            for name, colour in shown.items():
+            colours = {name: entry[name] for name in ("colour", "tint") if name in entry}
+            for name, colour in colours.items():
                 if not isinstance(colour, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
-                    self.read.fail(doc, where + (name,), f"{colour!r} is not a colour", "write it as #rrggbb")
+                    self.read.fail(doc, where + (name,), f"{colour!r} is not a colour" if isinstance(colour, str)
+                                   else f"expected a colour, got {described(colour)}", "write it as #rrggbb")
             terminal = entry.get("terminal_colour")
-            if terminal is not None and terminal not in TERMINAL_COLOURS:
-                self.read.fail(doc, where + ("terminal_colour",), f"unknown terminal colour {terminal!r}",
-                               suggest(terminal, TERMINAL_COLOURS))
+            if terminal is not None:
+                terminal = self.read.choice(doc, where + ("terminal_colour",), terminal, TERMINAL_COLOURS,
+                                            "terminal colour")
             interrupts = entry.get("interrupts", False)
             if not isinstance(interrupts, bool):
-                self.read.fail(doc, where + ("interrupts",), f"expected true or false, got {interrupts!r}")
+                self.read.fail(doc, where + ("interrupts",), f"expected true or false, got {described(interrupts)}")
             label = self.read.text(doc, where + ("label",), entry["label"])
             meaning = self.read.text(doc, where + ("meaning",), entry["meaning"])
-            if label and meaning:
+            if label and meaning and len(self.problems) == before:
+                self.broken_levels.discard(entry["id"])
                 levels[entry["id"]] = TriageLevel(entry["id"], label, meaning, terminal_colour=terminal,
-                                                  interrupts=bool(interrupts), **shown)
+                                                  interrupts=bool(interrupts), **colours)
         return levels
 
     # -------------------------------------------------------------------------- sources
     def sources(self) -> dict[str, Source]:
         result: dict[str, Source] = {}
         for doc, path, data in self.items["sources"]:
+            before = len(self.problems)
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                self.broken_sources.add(data["id"])  # until it proves valid
             data = self.read.mapping(doc, path, data, ("id", "title", "publisher"), ("kind", "file", "note"))
             if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
                 continue
-            kind = data.get("kind", "document")
-            if kind not in ("document", GENERAL_SOURCE):
-                self.read.fail(doc, path + ("kind",), f"unknown source kind {kind!r}", "allowed: document, general")
-                continue
+            kind = self.read.choice(doc, path + ("kind",), data.get("kind", "document"),
+                                    ("document", GENERAL_SOURCE), "source kind")
             title = self.read.text(doc, path + ("title",), data["title"])
             publisher = self.read.text(doc, path + ("publisher",), data["publisher"])
-            if title and publisher and self.unique(doc, path, "source", data["id"]):
-                result[data["id"]] = Source(data["id"], title, publisher, kind, data.get("file"),
-                                            str(data.get("note", "")).strip())
+            file = self.read.optional_text(doc, path + ("file",), data) or None
+            note = self.read.optional_text(doc, path + ("note",), data)
+            if len(self.problems) == before and kind and title and publisher \
+                    and self.unique(doc, path, "source", data["id"]):
+                self.broken_sources.discard(data["id"])
+                result[data["id"]] = Source(data["id"], title, publisher, kind, file, note)
         return result
 
     def citations(self, doc: Document, path: Path, data: Any, sources: dict[str, Source],
                   provenance: str) -> tuple[Citation, ...]:
         if not isinstance(data, list) or not data:
-            self.read.fail(doc, path, "cite at least one source", f"known sources: {', '.join(sources)}")
+            self.read.fail(doc, path, "cite at least one source" if data in (None, [])
+                           else f"expected a list of source ids, got {described(data)}",
+                           f"known sources: {', '.join(sources)}")
             return ()
         result = []
         for i, entry in enumerate(data):
@@ -223,10 +340,12 @@ class _Loader:
                 entry = self.read.mapping(doc, path + (i,), entry, ("source",), ("section",))
                 if entry is None:
                     continue
-                section = str(entry["section"]) if entry.get("section") else None
+                section = self.read.optional_text(doc, path + (i, "section"), entry) or None
                 entry = entry["source"]
-            if entry not in sources:
-                self.read.fail(doc, path + (i,), f"unknown source {entry!r}", suggest(entry, list(sources)))
+            if not (isinstance(entry, str) and entry in sources):
+                if not (isinstance(entry, str) and entry in self.broken_sources):  # else reported where defined
+                    self.read.fail(doc, path + (i,), f"unknown source {entry!r}" if isinstance(entry, str)
+                                   else f"expected a source id, got {described(entry)}", suggest(entry, list(sources)))
                 continue
             if sources[entry].kind == GENERAL_SOURCE and not provenance:
                 self.read.fail(doc, path + (i,), f"citing {entry!r} needs a provenance field",
@@ -241,15 +360,14 @@ class _Loader:
         optional = ("help", "group", "values", "minimum", "maximum", "plausible_maximum", "unit", "ask_when",
                     "top_level")
         for doc, path, data in self.items["observations"]:
+            before = len(self.problems)
             if isinstance(data, dict) and isinstance(data.get("id"), str):
                 self.broken.add(data["id"])  # until it proves valid
             data = self.read.mapping(doc, path, data, ("id", "type", "label", "question"), optional)
             if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
                 continue
-            kind = data["type"]
-            if kind not in OBSERVATION_TYPES:
-                self.read.fail(doc, path + ("type",), f"unknown type {kind!r}",
-                               f"allowed: {', '.join(OBSERVATION_TYPES)}")
+            kind = self.read.choice(doc, path + ("type",), data["type"], OBSERVATION_TYPES, "type")
+            if kind is None:
                 continue
             choices = self.choices(doc, path, data, kind)
             if choices is None:
@@ -267,16 +385,23 @@ class _Loader:
                                              maximum if maximum is not None else 1e9)
             label = self.read.text(doc, path + ("label",), data["label"])
             question = self.read.text(doc, path + ("question",), data["question"])
-            if None in (label, question, minimum) or not self.unique(doc, path, "observation", data["id"]):
+            help_text = self.read.optional_text(doc, path + ("help",), data)
+            unit = self.read.optional_text(doc, path + ("unit",), data)
+            group = data.get("group")
+            if group is not None:
+                group = self.read.identifier(doc, path + ("group",), group)
+            top_level = data.get("top_level", False)
+            if not isinstance(top_level, bool):
+                self.read.fail(doc, path + ("top_level",), f"expected true or false, got {described(top_level)}")
+            if len(self.problems) > before or not self.unique(doc, path, "observation", data["id"]):
                 continue
             self.broken.discard(data["id"])
             if "ask_when" in data:
                 self.ask_when[data["id"]] = (doc, path + ("ask_when",), data["ask_when"])
             result[data["id"]] = Observation(
                 id=data["id"], type=kind, label=label, question=question,  # type: ignore[arg-type]
-                help=str(data.get("help", "")).strip(), group=str(data.get("group", "")),
-                choices=choices, minimum=minimum, maximum=maximum, plausible_maximum=plausible,  # type: ignore[arg-type]
-                unit=str(data.get("unit", "")), top_level=bool(data.get("top_level", False)))
+                help=help_text, group=group or "", choices=choices, minimum=minimum,  # type: ignore[arg-type]
+                maximum=maximum, plausible_maximum=plausible, unit=unit, top_level=top_level)
         return result
 
     def choices(self, doc: Document, path: Path, data: dict, kind: str) -> tuple[Choice, ...] | None:
@@ -299,7 +424,10 @@ class _Loader:
                 self.read.fail(doc, path + ("values", i, "id"), f"value {entry['id']!r} is reserved or repeated")
                 return None
             seen.add(entry["id"])
-            result.append(Choice(entry["id"], str(entry["label"])))
+            label = self.read.text(doc, path + ("values", i, "label"), entry["label"])
+            if label is None:
+                return None
+            result.append(Choice(entry["id"], label))
         return tuple(result)
 
     # ------------------------------------------------------------------------ conditions
@@ -328,7 +456,8 @@ class _Loader:
 
     def rule(self, doc: Document, path: Path, data: dict, *, kind: str, rule_id: str, target: str,
              vocabulary: parser.Vocabulary, sources: dict[str, Source], cf: float = 0.0, label: str = "") -> RuleDef | None:
-        provenance = str(data.get("provenance", "")).strip()
+        provenance = self.read.optional_text(doc, path + ("provenance",), data)
+        note = self.read.optional_text(doc, path + ("note",), data)
         citations = self.citations(doc, path + ("sources",), data.get("sources"), sources, provenance)
         when = self.condition(doc, path + ("when",), data.get("when"), kind, vocabulary) if "when" in data else None
         if "when" not in data:
@@ -336,19 +465,20 @@ class _Loader:
         if when is None or not citations or not self.unique(doc, path, "rule", rule_id):
             return None
         return RuleDef(id=rule_id, kind=kind, target=target, when=when, sources=citations, cf=cf, label=label,
-                       note=str(data.get("note", "")).strip(), provenance=provenance,
+                       note=note, provenance=provenance,
                        file=doc.file, line=doc.line(path))
 
     def conclusions(self, observations: dict[str, Observation], sources: dict[str, Source],
                     levels: dict[str, TriageLevel]) -> dict:
         """Parse findings, causes, red flags, advice and tests, whose conditions may refer to each other."""
-        known: dict[str, list[str]] = {"triage": list(levels)}
+        # a broken triage level is reported where it is defined: using one is not a second problem
+        known: dict[str, list[str]] = {"triage": list(levels) + sorted(self.broken_levels - set(levels))}
         for name, kind in KINDS.items():
             if name in REFERABLE:
                 known[name] = [d["id"] for _, _, d in self.items[kind.section]
                                if isinstance(d, dict) and isinstance(d.get("id"), str)]
         vocabulary = parser.Vocabulary(observations, known, frozenset(self.broken))
-        rule_fields = ("when", "sources", "note", "provenance")
+        rule_fields = ("note", "provenance")
         result: dict[str, dict[str, Any]] = {kind.section: {} for kind in KINDS.values()}
 
         for doc, path, data in self.items["findings"]:
@@ -357,27 +487,28 @@ class _Loader:
                 continue
             if not self.unique(doc, path, "conclusion", data["id"]):
                 continue
+            label = self.read.text(doc, path + ("label",), data["label"])
+            description = self.read.optional_text(doc, path + ("description",), data)
             rule = self.rule(doc, path, data, kind="finding", rule_id=f"finding.{data['id']}", target=data["id"],
-                             vocabulary=vocabulary, sources=sources, label=str(data["label"]))
-            if rule:
-                result["findings"][data["id"]] = Finding(data["id"], str(data["label"]), rule,
-                                                         str(data.get("description", "")).strip())
+                             vocabulary=vocabulary, sources=sources, label=label or "")
+            if rule and label:
+                result["findings"][data["id"]] = Finding(data["id"], label, rule, description)
 
         for doc, path, data in self.items["red_flags"]:
             data = self.read.mapping(doc, path, data, ("id", "label", "level", "reason", "when", "sources"), rule_fields)
             if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
                 continue
-            if data["level"] not in levels:
-                self.read.fail(doc, path + ("level",), f"unknown triage level {data['level']!r}",
-                               f"allowed: {', '.join(levels)}")
-                continue
+            level = data["level"]
+            if not (isinstance(level, str) and level in self.broken_levels):
+                level = self.read.choice(doc, path + ("level",), level, list(levels), "triage level")
+            label = self.read.text(doc, path + ("label",), data["label"])
             reason = self.read.text(doc, path + ("reason",), data["reason"])
-            if not reason or not self.unique(doc, path, "conclusion", data["id"]):
+            if not (level and label and reason) or not self.unique(doc, path, "conclusion", data["id"]):
                 continue
             rule = self.rule(doc, path, data, kind="red_flag", rule_id=f"red_flag.{data['id']}", target=data["id"],
-                             vocabulary=vocabulary, sources=sources, label=str(data["label"]))
+                             vocabulary=vocabulary, sources=sources, label=label)
             if rule:
-                result["red_flags"][data["id"]] = RedFlag(data["id"], str(data["label"]), data["level"], reason, rule)
+                result["red_flags"][data["id"]] = RedFlag(data["id"], label, level, reason, rule)
 
         for doc, path, data in self.items["causes"]:
             cause = self.cause(doc, path, data, vocabulary, sources)
@@ -389,9 +520,10 @@ class _Loader:
                 data = self.read.mapping(doc, path, data, ("id", "text", "when", "sources"), rule_fields + ("audience",))
                 if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
                     continue
-                audience = data.get("audience", "person" if action == "advice" else "clinician")
-                if audience not in ("person", "clinician"):
-                    self.read.fail(doc, path + ("audience",), f"unknown audience {audience!r}", "allowed: person, clinician")
+                audience = self.read.choice(doc, path + ("audience",),
+                                            data.get("audience", "person" if action == "advice" else "clinician"),
+                                            ("person", "clinician"), "audience")
+                if audience is None:
                     continue
                 text = self.read.text(doc, path + ("text",), data["text"])
                 if not text or not self.unique(doc, path, "conclusion", data["id"]):
@@ -409,8 +541,9 @@ class _Loader:
         if not data or not self.read.identifier(doc, path + ("id",), data["id"]):
             return None
         cause_id = data["id"]
+        label = self.read.text(doc, path + ("label",), data["label"])
         description = self.read.text(doc, path + ("description",), data["description"])
-        provenance = str(data.get("provenance", "")).strip()
+        provenance = self.read.optional_text(doc, path + ("provenance",), data)
         citations = self.citations(doc, path + ("sources",), data["sources"], sources, provenance)
         if not self.unique(doc, path, "conclusion", cause_id):
             return None
@@ -432,21 +565,30 @@ class _Loader:
                     continue
                 rule = self.rule(doc, where, entry, kind="cause", rule_id=f"cause.{cause_id}.{entry['id']}",
                                  target=cause_id, vocabulary=vocabulary, sources=sources,
-                                 cf=cf if polarity == "for" else -cf, label=str(entry.get("label", "")))
+                                 cf=cf if polarity == "for" else -cf,
+                                 label=self.read.optional_text(doc, where + ("label",), entry))
                 if rule:
                     evidence.append(rule)
-        if not description or not citations:
+        if not label or not description or not citations:
             return None
-        return Cause(cause_id, str(data["label"]), description, citations, tuple(evidence), provenance)
+        return Cause(cause_id, label, description, citations, tuple(evidence), provenance)
 
     def ask_when_conditions(self, observations: dict[str, Observation]) -> None:
+        """Parse each ask_when; a question waiting on itself, even through others, is never asked."""
         vocabulary = parser.Vocabulary(observations, {}, frozenset(self.broken))
+        uses: dict[str, list[str]] = {}
         for obs_id, (doc, path, data) in self.ask_when.items():
             parsed = self.condition(doc, path, data, "ask_when", vocabulary)
             if parsed is not None and obs_id in set(conditions.observations_in(parsed)):
                 self.read.fail(doc, path, "an observation's ask_when cannot depend on itself")
             elif parsed is not None:
                 observations[obs_id] = replace(observations[obs_id], ask_when=parsed)
+                uses[obs_id] = list(dict.fromkeys(conditions.observations_in(parsed)))
+        for cycle in cycles(uses):
+            doc, path, _ = self.ask_when[cycle[0]]
+            self.read.fail(doc, path, "ask_when conditions depend on each other in a cycle: " + " -> ".join(cycle),
+                           "none of these questions would ever be asked; an ask_when cannot depend on itself, "
+                           "even through other questions")
 
     def interview(self, observations: dict[str, Observation]) -> InterviewPlan:
         """The interview plan: checklists of yes/no observations, and the core questions' order."""
@@ -491,7 +633,7 @@ class _Loader:
             if good and question:
                 placed.update((obs_id, entry["id"]) for obs_id in members)
                 checklists[entry["id"]] = Checklist(entry["id"], question, tuple(members),
-                                                    str(entry.get("help", "")).strip())
+                                                    self.read.optional_text(doc, where + ("help",), entry))
         if raw is not None and not isinstance(raw, list):
             self.read.fail(doc, path + ("checklists",), "expected a list of checklists")
         core = data.get("core", [])
@@ -513,24 +655,11 @@ class _Loader:
         """Findings may build on findings, but never on themselves, however indirectly."""
         uses = {f.id: [str(r.target) for r in conditions.references_in(f.rule.when) if r.kind == "finding"]
                 for f in findings.values()}
-        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-
-        def visit(node: str, trail: list[str]) -> None:
-            state[node] = 1
-            for nxt in uses.get(node, ()):
-                if state.get(nxt) == 1:
-                    cycle = trail[trail.index(nxt):] + [nxt] if nxt in trail else [node, nxt]
-                    rule = findings[nxt].rule
-                    self.problems.append(Problem("findings refer to each other in a cycle: " + " -> ".join(cycle),
-                                                 field=f"findings.{nxt}.when", file=rule.file, line=rule.line,
-                                                 hint="a finding cannot depend on itself, even through others"))
-                elif state.get(nxt) is None and nxt in uses:
-                    visit(nxt, trail + [nxt])
-            state[node] = 2
-
-        for finding_id in uses:
-            if finding_id not in state:
-                visit(finding_id, [finding_id])
+        for cycle in cycles(uses):
+            rule = findings[cycle[0]].rule
+            self.problems.append(Problem("findings refer to each other in a cycle: " + " -> ".join(cycle),
+                                         field=f"findings.{cycle[0]}.when", file=rule.file, line=rule.line,
+                                         hint="a finding cannot depend on itself, even through others"))
 
 
 def load(directory: str | os.PathLike | None = None) -> KnowledgeBase:
@@ -540,6 +669,8 @@ def load(directory: str | os.PathLike | None = None) -> KnowledgeBase:
     if loader.problems:  # a file that cannot be read hides its ids: checking references now would only cascade
         raise KnowledgeError(loader.problems)
     name, version, disclaimer, levels = loader.manifest()
+    if not levels:  # reported; every rule using a triage level would only repeat it
+        raise KnowledgeError(loader.problems)
     sources = loader.sources()
     observations = loader.observations()
     loader.ask_when_conditions(observations)

@@ -10,8 +10,23 @@ from typing import Mapping, Sequence
 
 from .conditions import CONSTRUCTS, NUMBER_TESTS, SET_TESTS, AllOf, AnyOf, Condition, Count, Is, Not, Ref, Unless
 from .documents import Document, Path
-from .errors import Problem, suggest
+from .errors import Problem, shown, suggest
 from .model import REFERABLE, Observation
+
+
+def described(value: object) -> str:
+    """What a YAML value is, in plain words for a message ("a list", "a mapping", "nothing")."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {shown(value)}"
+    return shown(value)
 
 
 @dataclass
@@ -95,7 +110,8 @@ class _Parser:
         targets = value if kind == "triage" and isinstance(value, list) else [value]
         bad = [t for t in targets if t not in known]
         for target in bad:
-            self.fail(path, f"unknown {kind.replace('_', ' ')} {target!r}", suggest(target, known))
+            self.fail(path, f"unknown {kind.replace('_', ' ')} {target!r}" if not isinstance(target, (list, dict))
+                      else f"expected a {kind.replace('_', ' ')} id, got {described(target)}", suggest(target, known))
         if bad or not targets:
             return None
         target = tuple(map(str, targets)) if kind == "triage" else str(targets[0])
@@ -106,7 +122,7 @@ class _Parser:
         kind = obs.type
         if kind == "bool":
             if not isinstance(value, bool):
-                self.fail(path, f"{name} is yes/no; expected true or false, got {value!r}")
+                self.fail(path, f"{name} is yes/no; expected true or false, got {described(value)}")
                 return None
             return Is(name, "equals", value)
         if kind == "number":
@@ -120,8 +136,9 @@ class _Parser:
         ok = True
         for i, item in enumerate(items):
             if item not in values:
-                self.fail(path + (i,) if len(items) > 1 else path, f"{item!r} is not a value of {name}",
-                          suggest(item, values))
+                message = f"{item!r} is not a value of {name}" if not isinstance(item, (list, dict)) \
+                    else f"expected a value of {name}, got {described(item)}"
+                self.fail(path + (i,) if len(items) > 1 else path, message, suggest(item, values))
                 ok = False
         return ok
 
@@ -159,7 +176,7 @@ class _Parser:
             if test not in NUMBER_TESTS:
                 self.fail(path + (test,), f"unknown numeric test {test!r}", suggest(test, list(NUMBER_TESTS)))
             elif not isinstance(bound, (int, float)) or isinstance(bound, bool) or bound < 0:
-                self.fail(path + (test,), f"expected a non-negative number, got {bound!r}")
+                self.fail(path + (test,), f"expected a non-negative number, got {described(bound)}")
             else:
                 tests.append(Is(name, test, bound))
         if len(tests) != len(value):
