@@ -127,6 +127,21 @@ class UnknownIdError(SpasmError, KeyError):
         return self.message
 
 
+
+def described(value: object) -> str:
+    """What a YAML value is, in plain words for a message ("a list", "a mapping", "nothing")."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {shown(value)}"
+    return shown(value)
+
 def suggest(word: object, choices: Sequence[str]) -> str:
     """A hint naming the closest allowed word, or the allowed words when there are few."""
     if not choices:

@@ -16,8 +16,7 @@ from typing import Any, Callable
 from . import conditions, parser
 from .conditions import Condition
 from .documents import Document, Path, parse_text, read_text
-from .errors import KnowledgeError, Problem, shown, suggest
-from .parser import described
+from .errors import KnowledgeError, Problem, described, shown, suggest
 from .model import (ACTIONS, KINDS, OBSERVATION_TYPES, REFERABLE, Action, Cause, Checklist, Choice, Citation,
                     Finding, InterviewPlan, KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
 

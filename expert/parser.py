@@ -10,23 +10,8 @@ from typing import Mapping, Sequence
 
 from .conditions import CONSTRUCTS, NUMBER_TESTS, SET_TESTS, AllOf, AnyOf, Condition, Count, Is, Not, Ref, Unless
 from .documents import Document, Path
-from .errors import Problem, shown, suggest
+from .errors import Problem, described, suggest
 from .model import REFERABLE, Observation
-
-
-def described(value: object) -> str:
-    """What a YAML value is, in plain words for a message ("a list", "a mapping", "nothing")."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return f"the number {shown(value)}"
-    return shown(value)
 
 
 @dataclass
