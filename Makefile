@@ -26,7 +26,7 @@ serve: $(BIN)/spasm
 	$(BIN)/spasm serve --insecure-dev
 
 test: $(BIN)/spasm
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 typecheck: $(BIN)/spasm
 	$(BIN)/python -m mypy expert cli service --ignore-missing-imports
@@ -42,7 +42,7 @@ host-test:
 	$(HOST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(HOST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "pytest>=7.4" "hypothesis>=6.80" "pexpect>=4.8" "jsonschema>=4.17"
 	$(HOST_VENV)/bin/python -c "import frozendict, schema; assert frozendict.__version__.startswith('2.'), frozendict.__version__"
-	$(HOST_VENV)/bin/python -m pytest -q
+	$(HOST_VENV)/bin/python -m pytest -q -m "not slow"
 
 bench: $(BIN)/spasm
 	$(BIN)/python -m bench
