@@ -305,7 +305,7 @@ class Decider:
     def applicable(self, obs: Observation) -> bool:
         """False when the observation's ask_when rules it out (e.g. pregnancy for a man)."""
         if obs.id not in self._applicable:
-            self._applicable[obs.id] = obs.ask_when is None or self.condition(obs.ask_when) is not Truth.FALSE
+            self._applicable[obs.id] = obs.ask_when is None or self.logic.table[id(obs.ask_when)](self)[0] != FALSE
         return self._applicable[obs.id]
 
     def open_observations(self, condition: Condition) -> set[str]:

@@ -146,7 +146,7 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
     for obs_id in [o for o in uses if o in decider.logic.gated]:
         gate = kb.observations[obs_id].ask_when
         deciding = decider.open_observations(gate) - skipped if gate is not None else set()
-        if gate is not None and decider.condition(gate) is Truth.UNKNOWN and deciding:
+        if gate is not None and deciding and decider.condition(gate) is Truth.UNKNOWN:
             waiting.add(obs_id)
             for gating in deciding:
                 best[gating] = max(best.get(gating, -1), best.get(obs_id, -1))
