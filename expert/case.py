@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from .documents import Document, Path, read_file
-from .errors import CaseError, Problem, shown, suggest
+from .errors import CaseError, Problem, described, shown, suggest
 from .model import KnowledgeBase, Observation
 
 UNKNOWN = "unknown"
@@ -140,7 +140,7 @@ def parse_case(source: Mapping | str | os.PathLike | Document, kb: KnowledgeBase
     if not isinstance(data, Mapping):
         example = "e.g. {age: 40, answers: {movement: cramp}}"
         raise CaseError(doc.problem((), f"a case must be a mapping with {', '.join(case_keys)}, "
-                                        f"got {type(data).__name__}",
+                                        f"got {described(data)}",
                                     f"a string is taken as the path of a case file; {example}"
                                     if isinstance(source, str) else example))
     problems: list[Problem] = []

@@ -142,6 +142,7 @@ def described(value: object) -> str:
         return f"the number {shown(value)}"
     return shown(value)
 
+
 def suggest(word: object, choices: Sequence[str]) -> str:
     """A hint naming the closest allowed word, or the allowed words when there are few."""
     if not choices:

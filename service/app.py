@@ -49,7 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException):
-        messages = {404: f"no such endpoint: {request.url.path}", 405: f"{request.method} is not allowed here"}
+        path = request.url.path if len(request.url.path) <= 80 else request.url.path[:79] + "…"
+        messages = {404: f"no such endpoint: {path}", 405: f"{request.method} is not allowed here"}
         return error_response(request.url.path, error.status_code, messages.get(error.status_code, str(error.detail)),
                               headers=getattr(error, "headers", None))
 

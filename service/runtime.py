@@ -16,7 +16,7 @@ from fastapi import Request
 
 import expert
 from expert.documents import parse_json
-from expert.errors import CaseError
+from expert.errors import CaseError, described
 
 from .auth import AuthError, Authenticator, Client, load_keys, load_tokens
 from .errors import ClientError, problems_of
@@ -108,5 +108,5 @@ def parse_body(body: bytes) -> Any:
 def json_object(body: bytes, what: str) -> dict:
     data = parse_body(body)
     if not isinstance(data, dict):
-        raise ClientError(422, f"{what} must be a JSON object, got {type(data).__name__}")
+        raise ClientError(422, f"{what} must be a JSON object, got {described(data)}")
     return data

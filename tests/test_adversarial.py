@@ -740,3 +740,9 @@ def test_a_control_character_in_yaml_is_named_with_its_line():
     problem = caught.value.problems[0]
     assert problem.line == 2 and "control character (code 0x0000)" in problem.message
     assert "unicode string" not in str(caught.value)
+
+
+def test_a_case_of_the_wrong_shape_is_described_in_plain_words():
+    for value, words in ((None, "got nothing"), ([1], "got a list"), (3, "got the number 3")):
+        with pytest.raises(CaseError, match=words):
+            expert.assess(value)
