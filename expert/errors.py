@@ -143,6 +143,19 @@ def described(value: object) -> str:
     return shown(value)
 
 
+def json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's words for a message ("null", "an object")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
 def suggest(word: object, choices: Sequence[str]) -> str:
     """A hint naming the closest allowed word, or the allowed words when there are few."""
     if not choices:

@@ -31,7 +31,7 @@ from fractions import Fraction
 from typing import Any, Iterator, Mapping
 
 from .conditions import AllOf, AnyOf, Condition, Is, Not
-from .errors import CaseError, Problem, shown
+from .errors import CaseError, Problem, json_kind, shown
 from .model import KnowledgeBase, Observation
 
 #: Canonical identifiers of what this module defines (URNs: they name things, they are not fetched).
@@ -273,19 +273,6 @@ def _answer_value(obs: Observation, answer: Any, where: str, problems: list[Prob
     return None
 
 
-def _json_kind(value: Any) -> str:
-    """What a JSON value is, in words for a message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def _allowed_units(obs: Observation) -> str:
     own = obs.unit or "no unit"
     if UCUM_CODES.get(obs.unit or "") in UCUM_SECONDS:
@@ -307,7 +294,7 @@ def _quantity_value(obs: Observation, quantity: Mapping, where: str, problems: l
     system, code, text = quantity.get("system"), quantity.get("code"), quantity.get("unit")
     for key, given in (("system", system), ("code", code), ("unit", text)):
         if given is not None and not isinstance(given, str):
-            problems.append(Problem(f"{obs.id}: the quantity's {key} must be text, got {_json_kind(given)}",
+            problems.append(Problem(f"{obs.id}: the quantity's {key} must be text, got {json_kind(given)}",
                                     field=f"{where}.{key}", hint=f"units allowed: {_allowed_units(obs)}"))
             return None
     if system is not None and system != UCUM and code is not None:
@@ -341,7 +328,7 @@ def _check_response(response: Mapping, problems: list[Problem]) -> None:
     (its linkIds could mean something else there)."""
     status = response.get("status")
     if status is not None and not isinstance(status, str):
-        problems.append(Problem(f"status must be text, got {_json_kind(status)}", field="status",
+        problems.append(Problem(f"status must be text, got {json_kind(status)}", field="status",
                                 hint=", ".join(RESPONSE_STATUSES)))
     elif status is not None and status not in RESPONSE_STATUSES:
         problems.append(Problem(f"{shown(status)} is not a QuestionnaireResponse status", field="status",
@@ -352,7 +339,7 @@ def _check_response(response: Mapping, problems: list[Problem]) -> None:
     hint = f"answer {QUESTIONNAIRE_URL}, or leave questionnaire out"
     if not isinstance(canonical, str):
         problems.append(Problem(f"questionnaire must be the Questionnaire's canonical URL (text), got "
-                                f"{_json_kind(canonical)}", field="questionnaire", hint=hint))
+                                f"{json_kind(canonical)}", field="questionnaire", hint=hint))
         return
     url = canonical.split("|", 1)[0]  # a version after "|" does not change which questionnaire it is
     if url == QUESTIONNAIRE_URL or url == f"Questionnaire/{QUESTIONNAIRE_ID}" \
@@ -457,7 +444,7 @@ def _from_patient(patient: Mapping, response: Mapping, values: dict, problems: l
     gender = patient.get("gender")
     if gender is not None:
         if not isinstance(gender, str):  # a list or object is not a code (and cannot be looked up)
-            problems.append(Problem(f"Patient.gender must be text, got {_json_kind(gender)}", field="Patient.gender",
+            problems.append(Problem(f"Patient.gender must be text, got {json_kind(gender)}", field="Patient.gender",
                                     hint="male, female, other or unknown"))
         elif gender not in GENDER_TO_SEX:
             problems.append(Problem(f"{shown(gender)} is not a FHIR gender", field="Patient.gender",
@@ -470,7 +457,7 @@ def _from_patient(patient: Mapping, response: Mapping, values: dict, problems: l
         if birth is None:
             given = patient["birthDate"]
             problems.append(Problem(f"{shown(given)} is not a date" if isinstance(given, str) else
-                                    f"Patient.birthDate must be a date (text), got {_json_kind(given)}",
+                                    f"Patient.birthDate must be a date (text), got {json_kind(given)}",
                                     field="Patient.birthDate", hint="YYYY, YYYY-MM or YYYY-MM-DD"))
         elif authored is None and response.get("authored") is not None:
             problems.append(Problem("age is worked out from Patient.birthDate at the response's authored date, "

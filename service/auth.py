@@ -28,6 +28,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from expert.errors import json_kind
+
 from .settings import ConfigError
 
 #: Signature algorithms accepted: asymmetric only (CDS Hooks forbids none and HMAC).
@@ -56,19 +58,6 @@ class Client:
 
 
 INSECURE = Client("insecure-dev", "insecure")
-
-
-def _json_kind(value: Any) -> str:
-    """What a JSON value is, in words for a message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 def _file_kind(mode: int) -> str:
@@ -143,7 +132,7 @@ def _pem_key(text: str) -> Any:
 def _jwk_key(jwk: Any, where: str) -> tuple[str | None, Any]:
     if not isinstance(jwk, dict) or not jwk:
         raise ConfigError(f"{where} must be a JWK (a JSON object with kty), got "
-                          f"{'an empty object' if jwk == {} else _json_kind(jwk)}")
+                          f"{'an empty object' if jwk == {} else json_kind(jwk)}")
     kty = jwk.get("kty")
     if kty == "oct" or any(member in jwk for member in _PRIVATE_MEMBERS):
         raise ConfigError(f"{where} is a secret or private key; only public asymmetric keys belong in the keys file")
@@ -175,11 +164,11 @@ def _issuer_keys(entry: Any) -> list[tuple[str | None, Any]]:
         jwks = entry["keys"]
         if not isinstance(jwks, list) or not jwks:
             raise ConfigError("\"keys\" must be a non-empty list of JWKs, got "
-                              f"{'an empty list' if jwks == [] else _json_kind(jwks)}")
+                              f"{'an empty list' if jwks == [] else json_kind(jwks)}")
         return [_jwk_key(jwk, f"key {number}") for number, jwk in enumerate(jwks, 1)]
     if isinstance(entry, dict):
         return [_jwk_key(entry, "the key")]
-    raise ConfigError(f"expected a JWK Set, a JWK or a PEM public key, got {_json_kind(entry)}")
+    raise ConfigError(f"expected a JWK Set, a JWK or a PEM public key, got {json_kind(entry)}")
 
 
 def load_keys(path: str) -> dict[str, list[tuple[str | None, Any]]]:
