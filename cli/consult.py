@@ -365,7 +365,7 @@ def consult(settings, resume, session_file, age, sex, answers_file, fmt, output,
             preset = case.pop("answers")
             person = {key: person.get(key) if person.get(key) is not None else value for key, value in case.items()}
         consultation = Consultation(settings.expert, answers=preset, **person)
-    if output:  # a report that could not be written at the end would waste the interview
+    if output is not None:  # a report that could not be written at the end would waste the interview
         check_writable(output, inputs=[path] + ([answers_file] if answers_file else []))
     interview = Interview(consultation, path, use_color())
     session.save(path, consultation)  # before any question: a path that cannot be written is refused now
@@ -391,6 +391,6 @@ def consult(settings, resume, session_file, age, sex, answers_file, fmt, output,
     click.echo()
     assessment = consultation.assessment()
     emit(render(assessment, "text", color=use_color(), ref=ref, summary_last=True), None)
-    if output:
+    if output is not None:
         emit(render(assessment, fmt, ref=ref), output, inputs=[path] + ([answers_file] if answers_file else []))
         click.echo(f"Report written to {output}")

@@ -143,6 +143,8 @@ def _knowledge_files() -> list[str]:
 
 def _target(path: str, inputs: Iterable[int | str]) -> tuple[str, os.stat_result | None]:
     """The file ``path`` leads to and what is there now; refused if it is a directory or an input."""
+    if not path:
+        raise OutputError(Problem("the output file name is empty", hint="name a file, or - for the screen"))
     if path.endswith(("/", os.sep)):
         raise OutputError(Problem("ends with a slash, as a folder does", file=path, hint="give the name of a file to write"))
     target = os.path.realpath(path)
@@ -231,7 +233,7 @@ def _write_replacing(path: str, target: str, info: os.stat_result | None) -> Ite
 
 def emit(text: str, output: str | None, inputs: Iterable[int | str] = ()) -> None:
     """Print to stdout, or write to ``output`` (``-`` is stdout) through :func:`output_file`."""
-    if output and output != "-":
+    if output is not None and output != "-":
         with output_file(output, inputs) as out:
             out.write(text.encode("utf-8"))
     else:

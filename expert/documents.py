@@ -379,6 +379,8 @@ def decode(raw: bytes, file: str | None, error: type[InputError] = InputError) -
 def open_input(path: str | os.PathLike, error: type[InputError] = InputError) -> IO[bytes]:
     """Open a file for reading in binary, turning every failure into ``error`` naming the file."""
     name = os.fspath(path)
+    if not name:
+        raise error(Problem("the file name is empty", hint="name a file, or - to read from the keyboard or a pipe"))
     try:
         return open(name, "rb")  # noqa: SIM115 - the caller closes it
     except FileNotFoundError:

@@ -267,7 +267,8 @@ def _answer_value(obs: Observation, answer: Any, where: str, problems: list[Prob
                                     hint=f"use {choice_system(obs)} or leave system out"))
             return None
         return coding.get("code")
-    given = ", ".join(sorted(values)) or "no value"
+    given = ", ".join(f"{key} ({json_kind(value)})" if key == expected else key
+                      for key, value in sorted(values.items())) or "no value"
     problems.append(Problem(f"{obs.id} takes {expected}, got {given}", field=where,
                             hint="numbers may also be valueInteger or valueQuantity" if obs.type == "number" else None))
     return None

@@ -746,3 +746,20 @@ def test_a_case_of_the_wrong_shape_is_described_in_plain_words():
     for value, words in ((None, "got nothing"), ([1], "got a list"), (3, "got the number 3")):
         with pytest.raises(CaseError, match=words):
             expert.assess(value)
+
+
+def test_an_empty_file_name_is_named_as_such(tmp_path):
+    example = str(Path(__file__).parent.parent / "examples" / "heat-cramps.yaml")
+    for args, words in ((["assess", example, "-o", ""], "output file name is empty"),
+                        (["kb", "coverage", "-o", ""], "output file name is empty"),
+                        (["assess", ""], "file name is empty"), (["batch", "", "-o", str(tmp_path / "x")], "file name is empty")):
+        result = run(*args)
+        assert result.exit_code == 2 and words in result.output, (args, result.output)
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_fhir_answer_of_the_right_kind_but_no_value_says_what_it_holds():
+    response = {"resourceType": "QuestionnaireResponse", "status": "completed",
+                "item": [{"linkId": "movement", "answer": [{"valueCoding": None}]}]}
+    with pytest.raises(CaseError, match=r"got valueCoding \(null\)"):
+        expert.assess(response)
