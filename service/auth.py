@@ -36,6 +36,9 @@ from .settings import ConfigError
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 LEEWAY = 30  # seconds of clock difference tolerated on exp and iat
+#: Longest life a JWT may have (exp - iat): CDS Hooks asks clients for five minutes at most; an
+#: hour leaves room for clock trouble, and bounds how long each used jti must be remembered.
+MAX_LIFETIME = 3600
 TOKEN_PREFIX = "spx_"
 #: The curve each ES algorithm signs with (RFC 7518 section 3.4).
 _CURVES = {"ES256": "secp256r1", "ES384": "secp384r1", "ES512": "secp521r1"}
@@ -341,6 +344,9 @@ class Authenticator:
             raise AuthError(401, "the JWT's iat and exp must be numbers") from None
         if issued > expires:
             raise AuthError(401, "the JWT was issued after it expires")
+        if expires - issued > MAX_LIFETIME:
+            raise AuthError(401, f"the JWT lives longer than {MAX_LIFETIME // 60} minutes (exp - iat); CDS Hooks "
+                                 "asks for five minutes at most")
         if not _text(verified["jti"]) or not verified["jti"]:
             raise AuthError(401, "the JWT's jti must be a non-empty string")
         subject = verified.get("sub")

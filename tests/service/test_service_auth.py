@@ -129,3 +129,18 @@ def test_help_does_not_import_the_service_libraries():
              " if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_jwt_that_lives_longer_than_an_hour_is_refused(server):
+    """CDS Hooks asks for JWTs of a few minutes; one valid for days would make its jti worth
+    remembering for days, and a stolen token useful for as long."""
+    now = int(time.time())
+    with server.client() as client:
+        for claims, status in (({"exp": now + 3500}, 200), ({"exp": now + 3 * 86400}, 401),
+                               ({"iat": now - 86400, "exp": now + 60}, 401)):
+            token = server.jwt("/v1/assessments", **claims)
+            answer = client.post("/v1/assessments", json={"answers": {"movement": "cramp"}},
+                                 headers=server.bearer(token))
+            assert answer.status_code == status, (claims, answer.text)
+            if status == 401:
+                assert "lives longer than 60 minutes" in answer.text
