@@ -112,7 +112,7 @@ def checked(data: Any, path: str) -> dict[str, Any]:
     """The parsed content of a session file, checked."""
     if not is_session(data):
         raise _bad(path, "not a Spasm Expert session file")
-    if data.get("version") != VERSION:
+    if data.get("version") != VERSION or isinstance(data.get("version"), bool):  # true == 1 in Python
         raise _bad(path, f"session format version {shown(data.get('version'))} is not supported (expected {VERSION})")
     history = data.get("history")
     if not isinstance(data.get("preset"), dict) or not isinstance(history, list) or not all(

@@ -74,6 +74,8 @@ def test_an_existing_session_is_never_overwritten(tmp_path):
     ('{"format": "spasm-session", "version": 1, "preset": {}, "history": [["movement"]]}', "damaged"),
     ('{"format": "spasm-session", "version": 1, "preset": {}, "history": [["movement", "wobble"]]}',
      "no longer fits"),
+    ('{"format": "spasm-session", "version": true, "preset": {}, "history": []}', "is not supported (expected 1)"),
+    ('{"format": "spasm-session", "version": 1, "preset": {"answers": []}, "history": []}', "answers must be a mapping"),
 ])
 def test_a_corrupted_session_is_reported_and_left_alone(tmp_path, content, message):
     session = tmp_path / "s.json"
