@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable
 
@@ -374,6 +375,19 @@ def decode(raw: bytes, file: str | None, error: type[InputError] = InputError) -
     except UnicodeDecodeError as exc:
         raise error(Problem(f"not UTF-8 text (byte {exc.start})", file=file,
                             hint="save the file as UTF-8")) from None
+
+
+def file_kind(mode: int) -> str | None:
+    """What a file of this ``st_mode`` is, in words for a message; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
 
 
 def open_input(path: str | os.PathLike, error: type[InputError] = InputError) -> IO[bytes]:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from dataclasses import replace
 from pathlib import Path as FsPath
 from typing import Any, Callable
 
 from . import conditions, parser
 from .conditions import Condition
-from .documents import Document, Path, parse_text, read_text
+from .documents import Document, Path, file_kind, parse_text, read_text
 from .errors import KnowledgeError, Problem, described, shown, suggest
 from .model import (ACTIONS, KINDS, OBSERVATION_TYPES, REFERABLE, Action, Cause, Checklist, Choice, Citation,
                     Finding, InterviewPlan, KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
@@ -55,17 +54,6 @@ def cycles(uses: dict[str, list[str]]) -> list[list[str]]:
     return found
 
 
-def _kind_of_file(mode: int) -> str | None:
-    """Why a directory entry is not a knowledge file, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a directory"
-    if stat.S_ISFIFO(mode):
-        return "is a named pipe (FIFO)"
-    return "is a device or socket"
-
-
 def read_knowledge_file(path: FsPath) -> tuple[Document, str]:
     """Read one knowledge file; anything but a regular file (or a link to one) is refused unread.
 
@@ -81,9 +69,9 @@ def read_knowledge_file(path: FsPath) -> tuple[Document, str]:
     except OSError as exc:
         raise KnowledgeError(Problem(f"cannot read file: {exc.strerror}", file=name)) from None
     try:
-        why = _kind_of_file(os.fstat(fd).st_mode)
-        if why:
-            raise KnowledgeError(Problem(f"{why}, not a knowledge file", file=name,
+        kind = file_kind(os.fstat(fd).st_mode)
+        if kind:
+            raise KnowledgeError(Problem(f"is {kind}, not a knowledge file", file=name,
                                          hint="every .yaml or .yml entry of the knowledge directory must be a file"))
         with os.fdopen(fd, "rb") as stream:
             fd = -1

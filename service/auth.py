@@ -19,7 +19,6 @@ import hmac
 import json
 import os
 import secrets
-import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from expert.documents import file_kind
 from expert.errors import json_kind
 
 from .settings import ConfigError
@@ -63,16 +63,6 @@ class Client:
 INSECURE = Client("insecure-dev", "insecure")
 
 
-def _file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
-
-
 def _reason(error: OSError, path: str) -> str:
     """An OSError about ``path`` in words (no Python names)."""
     if isinstance(error, FileNotFoundError):
@@ -90,8 +80,9 @@ _NO_WAIT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(o
 
 
 def _refuse_special(path: str, option: str, mode: int) -> None:
-    if not stat.S_ISREG(mode):
-        raise ConfigError(f"{option} {path}: it is {_file_kind(mode)}, not a regular file; name a text file")
+    kind = file_kind(mode)
+    if kind:
+        raise ConfigError(f"{option} {path}: it is {kind}, not a regular file; name a text file")
 
 
 def read_config_file(path: str, option: str) -> str:

@@ -23,6 +23,8 @@ import threading
 import time
 from typing import Any, Iterator
 
+from expert.documents import file_kind
+
 from .settings import ConfigError
 
 SCHEMA = """
@@ -145,8 +147,9 @@ def _check_file(path: str) -> None:
     if stat.S_ISDIR(mode):
         raise ConfigError(f"--audit {path}: it is a folder; name a database file, e.g. "
                           f"{os.path.join(path, 'spasm-audit.db')}")
-    if not stat.S_ISREG(mode):
-        raise ConfigError(f"--audit {path}: it is a device, FIFO or socket, not a database file")
+    kind = file_kind(mode)
+    if kind:
+        raise ConfigError(f"--audit {path}: it is {kind}, not a database file")
     try:
         with open(path, "rb") as stream:
             header = stream.read(len(SQLITE_HEADER))
