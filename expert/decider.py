@@ -42,29 +42,25 @@ class _Compile(Visitor[Decide]):
         return compiled
 
     def all_of(self, node: AllOf) -> Decide:
-        parts = [self.visit(c) for c in node.items]
-
-        def decide(d: Decider) -> Decision:
-            opens: tuple[str, ...] = ()
-            for part in parts:
-                truth, more = part(d)
-                if truth == FALSE:
-                    return _DECIDED[FALSE]
-                opens += more
-            return (UNKNOWN, opens) if opens else _DECIDED[TRUE]
-        return decide
+        return self._junction(node.items, settles=FALSE)
 
     def any_of(self, node: AnyOf) -> Decide:
-        parts = [self.visit(c) for c in node.items]
+        return self._junction(node.items, settles=TRUE)
+
+    def _junction(self, items: tuple[Condition, ...], settles: int) -> Decide:
+        """``all`` (one false part settles it false) or ``any`` (one true part settles it true);
+        otherwise undecided while a part is, and the other value once every part is decided."""
+        parts = [self.visit(c) for c in items]
+        settled, otherwise = _DECIDED[settles], _DECIDED[TRUE if settles == FALSE else FALSE]
 
         def decide(d: Decider) -> Decision:
             opens: tuple[str, ...] = ()
             for part in parts:
                 truth, more = part(d)
-                if truth == TRUE:
-                    return _DECIDED[TRUE]
+                if truth == settles:
+                    return settled
                 opens += more
-            return (UNKNOWN, opens) if opens else _DECIDED[FALSE]
+            return (UNKNOWN, opens) if opens else otherwise
         return decide
 
     def not_(self, node: Not) -> Decide:
