@@ -115,11 +115,10 @@ class Every(Pattern):
         return match
 
     def keys(self) -> Iterator[Key]:
-        for part in self.parts:
-            yield from part.keys()
+        return _keys_of(self.parts)
 
     def needs(self) -> frozenset[Key]:
-        return frozenset().union(*(part.needs() for part in self.parts))
+        return _needs_of_all(self.parts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,13 +147,22 @@ class AtLeast(Pattern):
         return match
 
     def keys(self) -> Iterator[Key]:
-        for part in self.parts:
-            yield from part.keys()
+        return _keys_of(self.parts)
 
     def needs(self) -> frozenset[Key]:
         if self.least == len(self.parts):
-            return frozenset().union(*(part.needs() for part in self.parts))
+            return _needs_of_all(self.parts)
         return frozenset.intersection(*(part.needs() for part in self.parts)) if self.parts else frozenset()
+
+
+def _keys_of(parts: tuple[Pattern, ...]) -> Iterator[Key]:
+    for part in parts:
+        yield from part.keys()
+
+
+def _needs_of_all(parts: tuple[Pattern, ...]) -> frozenset[Key]:
+    """What a pattern needing every one of ``parts`` needs: all that each of them needs."""
+    return frozenset().union(*(part.needs() for part in parts))
 
 
 @dataclass(frozen=True)
