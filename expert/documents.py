@@ -390,6 +390,34 @@ def file_kind(mode: int) -> str | None:
     return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
 
 
+class NotARegularFile(OSError):
+    """A path that names a directory, FIFO, device or socket where a file's content is wanted."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"it is {kind}, not a regular file")
+        self.kind = kind
+
+
+#: Opening flags that never wait: on a FIFO or a terminal, open and read would otherwise block.
+NO_WAIT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_regular(path: str) -> IO[bytes]:
+    """Open a regular file (or a link to one) for reading, never waiting and never opening anything
+    else: checked before opening (opening some devices acts on them) and again through the open
+    descriptor (so it cannot be swapped in between). Raises NotARegularFile, or the OSError."""
+    kind = file_kind(os.stat(path).st_mode)
+    if kind:
+        raise NotARegularFile(kind)
+    descriptor = os.open(path, os.O_RDONLY | NO_WAIT)
+    stream = os.fdopen(descriptor, "rb")
+    kind = file_kind(os.fstat(descriptor).st_mode)
+    if kind:
+        stream.close()
+        raise NotARegularFile(kind)
+    return stream
+
+
 def open_input(path: str | os.PathLike, error: type[InputError] = InputError) -> IO[bytes]:
     """Open a file for reading in binary, turning every failure into ``error`` naming the file."""
     name = os.fspath(path)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from . import conditions, parser
 from .conditions import Condition
-from .documents import Document, Path, file_kind, parse_text, read_text
+from .documents import Document, NotARegularFile, Path, open_regular, parse_text, read_text
 from .errors import KnowledgeError, Problem, described, shown, suggest
 from .model import (ACTIONS, KINDS, OBSERVATION_TYPES, REFERABLE, Action, Cause, Checklist, Choice, Citation,
                     Finding, InterviewPlan, KnowledgeBase, Observation, RedFlag, RuleDef, Source, TriageLevel)
@@ -62,23 +62,17 @@ def read_knowledge_file(path: FsPath) -> tuple[Document, str]:
     """
     name = str(path)
     try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        stream = open_regular(name)
+    except NotARegularFile as exc:
+        raise KnowledgeError(Problem(f"is {exc.kind}, not a knowledge file", file=name,
+                                     hint="every .yaml or .yml entry of the knowledge directory must be a file")) from None
     except FileNotFoundError:
         message = "is a symbolic link to a missing file" if path.is_symlink() else "file not found"
         raise KnowledgeError(Problem(message, file=name, hint="remove it or point it at a knowledge file")) from None
     except OSError as exc:
         raise KnowledgeError(Problem(f"cannot read file: {exc.strerror}", file=name)) from None
-    try:
-        kind = file_kind(os.fstat(fd).st_mode)
-        if kind:
-            raise KnowledgeError(Problem(f"is {kind}, not a knowledge file", file=name,
-                                         hint="every .yaml or .yml entry of the knowledge directory must be a file"))
-        with os.fdopen(fd, "rb") as stream:
-            fd = -1
-            text = read_text(stream, name, KnowledgeError)
-    finally:
-        if fd >= 0:
-            os.close(fd)
+    with stream:
+        text = read_text(stream, name, KnowledgeError)
     return parse_text(text, name, KnowledgeError), text
 
 

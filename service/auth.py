@@ -27,7 +27,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-from expert.documents import file_kind
+from expert.documents import NO_WAIT, NotARegularFile, file_kind, open_regular
 from expert.errors import json_kind
 
 from .settings import ConfigError
@@ -75,14 +75,14 @@ def _reason(error: OSError, path: str) -> str:
     return (error.strerror or str(error)).lower()
 
 
-#: Opening flags that never wait: on a FIFO or a terminal, open and read would otherwise block.
-_NO_WAIT = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+def _not_regular(path: str, option: str, kind: str) -> ConfigError:
+    return ConfigError(f"{option} {path}: it is {kind}, not a regular file; name a text file")
 
 
 def _refuse_special(path: str, option: str, mode: int) -> None:
     kind = file_kind(mode)
     if kind:
-        raise ConfigError(f"{option} {path}: it is {kind}, not a regular file; name a text file")
+        raise _not_regular(path, option, kind)
 
 
 def read_config_file(path: str, option: str) -> str:
@@ -92,13 +92,12 @@ def read_config_file(path: str, option: str) -> str:
     from or waited on.
     """
     try:
-        _refuse_special(path, option, os.stat(path).st_mode)  # before opening: opening some devices acts
-        descriptor = os.open(path, os.O_RDONLY | _NO_WAIT)
+        with open_regular(path) as stream:
+            data = stream.read()
+    except NotARegularFile as error:
+        raise _not_regular(path, option, error.kind) from None
     except OSError as error:
         raise ConfigError(f"{option} {path}: {_reason(error, path)}") from None
-    with os.fdopen(descriptor, "rb") as stream:
-        _refuse_special(path, option, os.fstat(stream.fileno()).st_mode)
-        data = stream.read()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -228,10 +227,10 @@ def add_token(path: str, name: str) -> str:
         if os.path.lexists(path):
             _refuse_special(path, "--tokens", os.stat(path).st_mode)
         try:
-            descriptor, created = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL | _NO_WAIT,
+            descriptor, created = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL | NO_WAIT,
                                           0o600), True
         except FileExistsError:
-            descriptor, created = os.open(path, os.O_RDWR | os.O_APPEND | _NO_WAIT), False
+            descriptor, created = os.open(path, os.O_RDWR | os.O_APPEND | NO_WAIT), False
     except OSError as error:
         raise ConfigError(f"--tokens {path}: {_reason(error, path)}") from None
     with os.fdopen(descriptor, "r+b", buffering=0) as stream:
