@@ -159,6 +159,19 @@ class LayerStrategy(Strategy):
             bisect.insort(activations, activation)
 
 
+class WorkingMemory(FactList):
+    """Experta's fact list, working out each fact's identity (by which it refuses a duplicate: the
+    fact's class and fields) once per fact rather than at every declaration; the engine makes each
+    fact once and declares it again case after case."""
+
+    @staticmethod
+    def _get_fact_id(fact: Fact) -> frozenset[Any]:
+        identity = fact.__dict__.get("identity")
+        if identity is None:
+            identity = fact.__dict__["identity"] = FactList._get_fact_id(fact)
+        return identity
+
+
 # -------------------------------------------------------------------------- engine
 
 class SpasmEngine(KnowledgeEngine):
@@ -202,6 +215,17 @@ class SpasmEngine(KnowledgeEngine):
             fact = self._kept[key] = kind(**fields)
         return fact
 
+    def declare(self, *facts: Fact) -> Any:
+        """Experta's declare, without its check of each fact for conditional elements and nested
+        keys: every fact here is made by this engine from validated answers and conclusions."""
+        last = None
+        for fact in facts:
+            last = self.facts.declare(fact)
+        if not self.running:
+            added, removed = self.get_activations()
+            self.strategy.update_agenda(self.agenda, added, removed)
+        return last
+
     def get_rules(self) -> list[Any]:
         return list(self.rule_objects)
 
@@ -209,22 +233,45 @@ class SpasmEngine(KnowledgeEngine):
         """Experta's reset for an engine whose only deffacts is the initial fact: a fresh agenda and
         working memory holding it (Experta's own reset inspects each deffacts' signature every time)."""
         self.agenda = Agenda()
-        self.facts = FactList()
+        self.facts = WorkingMemory()
         self.matcher.reset()
         self.facts.declare(self._fact(InitialFact))
         added, removed = self.get_activations()
         self.strategy.update_agenda(self.agenda, added, removed)
         self.running = False
 
+    def run(self, steps: float = float("inf")) -> None:
+        """Experta's run loop: take the matcher's changes into the agenda, fire the next activation,
+        until none is left. Experta's own loop also formats a log line for every firing and filters
+        each activation's context; rules here take their context whole."""
+        self.running = True
+        agenda, update_agenda, get_activations = self.agenda, self.strategy.update_agenda, self.get_activations
+        while steps > 0 and self.running:
+            added, removed = get_activations()
+            update_agenda(agenda, added, removed)
+            activation = agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            activation.rule(self, **activation.context)
+        self.running = False
+
     # ------------------------------------------------------------------------ firing
     def fire(self, rule: CompiledRule, bound: tuple[Key, ...]) -> None:
         """Record a rule's firing with what it matched, and assert its conclusion if anything reads it."""
         memory = self.matcher.memory
-        answers = tuple((key[1], memory[key]) for key in bound if key[0] == "obs")
-        uses = tuple((key[0], key[1] if key != TRIAGE else memory[key]) for key in bound
-                     if key[0] not in ("obs", "start"))
+        answers: dict[str, Any] = {}
+        uses: dict[tuple[str, str], None] = {}
+        for key in bound:
+            kind = key[0]
+            if kind == "obs":
+                answers[key[1]] = memory[key]
+            elif kind == "triage":
+                uses[("triage", memory[key])] = None
+            elif kind != "start":
+                uses[key] = None
         possible = rule.confirmed is not None and not rule.confirmed(memory, [])
-        self.firings.append(Firing(rule.id, tuple(dict.fromkeys(answers)), tuple(dict.fromkeys(uses)), possible))
+        self.firings.append(Firing(rule.id, tuple(answers.items()), tuple(uses), possible))
         conclusion = rule.conclusion
         if conclusion.target in self.read_kinds.get(conclusion.kind, ()):
             status = POSSIBLE if possible else CONFIRMED
@@ -243,7 +290,8 @@ class SpasmEngine(KnowledgeEngine):
         self.level = kb.most_urgent(kb.red_flags[flag].level for _, flag in flags)
         self.firings.append(Firing(AGGREGATE_RULE, (), flags))
         read = self.read_kinds.get("cause", frozenset())
-        self.declare(*(CauseScore(id=cause, score=score) for cause, score in self.scores.items() if cause in read))
+        self.declare(*(self._fact(CauseScore, id=cause, score=score) for cause, score in self.scores.items()
+                       if cause in read))
         self.declare(self._fact(Triage, level=self.level))
 
     def evaluate(self, answers: Mapping[str, Any]) -> Run:
