@@ -7,7 +7,9 @@ routes each fact by key to the rules that read it (see ``network.py``), and the 
 strategy (``__strategy__``), which orders activations by layer and removes exactly the ones
 withdrawn. Layers fire in salience order: derived findings (deepest last), then red flags and cause
 evidence, then one aggregation step (cause scores and triage), then advice and tests. Within a
-layer rules only add facts, so the result does not depend on the order Experta picks.
+layer rules only add facts, so the result does not depend on the order Experta picks. The engine
+also overrides three public methods with leaner equivalents for facts it makes itself: ``reset``,
+``declare`` and ``run`` (Experta's loop, less its per-firing log formatting).
 
 Experta types stay in this module and ``compiler.py``; :meth:`SpasmEngine.evaluate` returns a
 :class:`~expert.trace.Run` of plain data.
