@@ -14,8 +14,6 @@ conclusions of earlier layers, both in advice and tests.
 """
 from __future__ import annotations
 
-import operator
-from functools import partial
 from typing import Any
 
 from ._experta import Rule
@@ -25,11 +23,6 @@ from .model import CONFIRMED, FINDINGS, KINDS, KnowledgeBase, RuleDef
 from .trace import AGGREGATE_RULE
 from .network import (START, TRIAGE, Absent, AtLeast, CompiledRule, Conclusion, Every, Failing, Network, Pattern,
                       Present)
-
-
-def _test(leaf: Is) -> Any:
-    """The fastest predicate equivalent to ``leaf.holds``."""
-    return partial(operator.eq, leaf.operand) if leaf.test == "equals" else leaf.holds
 
 
 class _Positive(Visitor[Pattern]):
@@ -64,7 +57,7 @@ class _Positive(Visitor[Pattern]):
         return AtLeast(node.least, tuple(self.visit(c) for c in node.items))
 
     def test(self, node: Is) -> Pattern:
-        return Present(("obs", node.observation), _test(node))
+        return Present(("obs", node.observation), node.predicate())
 
     def ref(self, node: Ref) -> Pattern:
         if node.kind == "triage":
@@ -100,7 +93,7 @@ class _Negative(Visitor[Pattern]):
         return AtLeast(len(node.items) - node.least + 1, tuple(self.visit(c) for c in node.items))
 
     def test(self, node: Is) -> Pattern:
-        return Failing(("obs", node.observation), _test(node))
+        return Failing(("obs", node.observation), node.predicate())
 
     def ref(self, node: Ref) -> Pattern:
         if node.kind == "finding":  # a finding is ruled out when the answers rule out its condition

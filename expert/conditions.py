@@ -9,7 +9,9 @@ prints it for people. :func:`leaves` walks it with the negation of each leaf tra
 from __future__ import annotations
 
 import enum
+import operator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Generic, Iterator, Mapping, Sequence, TypeVar, Union
 
 #: Words for numeric tests, with the comparison each one means.
@@ -128,23 +130,30 @@ class Is(Condition):
     operand: Any
 
     def holds(self, value: Any) -> bool:
-        test, operand = self.test, self.operand
-        if test == "equals":
-            return bool(value == operand)
-        if test == "one_of":
-            return value in operand
-        if test == "includes":
-            return operand in value
-        if test == "includes_any":
-            return any(item in value for item in operand)
-        if test == "includes_all":
-            return all(item in value for item in operand)
-        if test == "includes_none":
-            return not any(item in value for item in operand)
-        return NUMBER_TESTS[test](value, operand)
+        """Whether an answer passes this test (the engine and the decider use :meth:`predicate`)."""
+        return self.predicate()(value)
 
     def accept(self, visitor: "Visitor[T]") -> T:
         return visitor.test(self)
+
+    def predicate(self) -> Callable[[Any], bool]:
+        """:meth:`holds` as a new function made for this one test: what the engine's patterns and
+        the decider call for every answer they test (made when they are compiled, kept by them)."""
+        test, operand = self.test, self.operand
+        if test == "equals":
+            return partial(operator.eq, operand)
+        if test == "one_of":
+            return partial(operator.contains, operand)
+        if test == "includes":
+            return lambda value: operand in value
+        if test == "includes_any":
+            return lambda value: any(item in value for item in operand)
+        if test == "includes_all":
+            return lambda value: all(item in value for item in operand)
+        if test == "includes_none":
+            return lambda value: not any(item in value for item in operand)
+        number = NUMBER_TESTS[test]
+        return lambda value: number(value, operand)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ _DECIDED = {FALSE: (FALSE, ()), TRUE: (TRUE, ())}
 class _Compile(Visitor[Decide]):
     """Each condition node as a function of a :class:`Decider`, giving its :data:`Decision`."""
 
-    def __init__(self, table: dict[int, Decide]):
-        self.table = table
+    def __init__(self, kb: KnowledgeBase, table: dict[int, Decide]):
+        self.kb, self.table = kb, table
 
     def visit(self, condition: Condition) -> Decide:
         compiled = self.table.get(id(condition))
@@ -94,7 +94,7 @@ class _Compile(Visitor[Decide]):
         return decide
 
     def test(self, node: Is) -> Decide:
-        observation, holds = node.observation, node.holds
+        observation, holds = node.observation, node.predicate()
         unknown = (UNKNOWN, (observation,))
 
         def decide(d: Decider) -> Decision:
@@ -106,8 +106,9 @@ class _Compile(Visitor[Decide]):
 
     def ref(self, node: Ref) -> Decide:
         if node.kind == "finding":
-            finding = str(node.target)
-            return lambda d: d.finding(finding)
+            rule = self.kb.findings[str(node.target)].rule
+            rule_id = rule.id
+            return lambda d: d.rules.get(rule_id) or d.decide(rule)  # a decision is never empty
         return lambda d: _DECIDED[d.conclusion(node)]
 
 
@@ -161,7 +162,7 @@ class Logic:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.table: dict[int, Decide] = {}
-        compile_ = _Compile(self.table)
+        compile_ = _Compile(kb, self.table)
         conditions = [rule.when for rule in kb.rules.values()]
         conditions += [obs.ask_when for obs in kb.observations.values() if obs.ask_when is not None]
         for condition in conditions:
@@ -177,7 +178,7 @@ class Logic:
         #: each cause's place in the knowledge base (ties in score are ranked by it)
         self.cause_order = {cause: i for i, cause in enumerate(kb.causes)}
         #: each observation's place in the vocabulary
-        self.order = {obs_id: i for i, obs_id in enumerate(kb.observations)}
+        self.order = kb.observation_order
         #: every observation a rule reads, through the findings it uses
         self.reach: dict[str, frozenset[str]] = {}
         for rule in kb.rules.values():
@@ -195,6 +196,11 @@ class Logic:
                     self.evidence_readers[obs_id] = (*self.evidence_readers.get(obs_id, ()), rule)
         #: rules decided by the answers alone (no unless, no reference to a red flag, cause or triage)
         self.open_world = frozenset(rule.id for rule in kb.rules.values() if KINDS[rule.kind].layer < ACTIONS)
+        #: what deciding each rule needs, looked up once: the observations it reads (as a set and as a
+        #: tuple), whether the answers alone decide it, and its compiled condition
+        self.plans: dict[str, tuple[frozenset[str], tuple[str, ...], bool, Decide]] = {
+            rule.id: (self.reach[rule.id], tuple(self.reach[rule.id]), rule.id in self.open_world,
+                      self.table[id(rule.when)]) for rule in kb.rules.values()}
 
     def _reach(self, rule: RuleDef) -> frozenset[str]:
         if rule.id not in self.reach:
@@ -251,16 +257,17 @@ class Decider:
         rule_id = rule.id
         decision = self.rules.get(rule_id)
         if decision is None:
-            reach = self.logic.reach[rule_id]
             firing = self.fired.get(rule_id)
             if firing is not None and not firing.possible:
                 decision = _DECIDED[TRUE]
-            elif self.run is not None and reach <= self.answered:
-                decision = _DECIDED[FALSE]
-            elif rule_id in self.logic.open_world and reach.isdisjoint(self.answered):
-                decision = (UNKNOWN, tuple(reach))  # nothing it reads is answered: all of it is open
             else:
-                decision = self.logic.table[id(rule.when)](self)
+                reach, everything, open_world, compiled = self.logic.plans[rule_id]
+                if self.run is not None and reach <= self.answered:
+                    decision = _DECIDED[FALSE]
+                elif open_world and reach.isdisjoint(self.answered):
+                    decision = (UNKNOWN, everything)  # nothing it reads is answered: all of it is open
+                else:
+                    decision = compiled(self)
             self.rules[rule_id] = decision
         return decision
 

@@ -58,7 +58,7 @@ class Observation:
     ask_when: Condition | None = None
     top_level: bool = False  # written at the top of a case (age, sex), not under answers
 
-    @property
+    @cached_property
     def values(self) -> tuple[str, ...]:
         """The allowed value ids of an enum or set observation."""
         return tuple(str(c.id) for c in self.choices) if self.type in ("enum", "set") else ()
@@ -84,7 +84,7 @@ class RuleDef:
     file: str | None = None
     line: int | None = None
 
-    @property
+    @cached_property
     def source_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(c.source for c in self.sources))
 
@@ -279,6 +279,16 @@ class KnowledgeBase:
     def kind_of(self, item_id: str) -> str | None:
         """The kind of the conclusion named ``item_id``, or None."""
         return next((kind for kind in KINDS if item_id in self.conclusions(kind)), None)
+
+    @cached_property
+    def observation_order(self) -> dict[str, int]:
+        """Each observation's place in the vocabulary (answers are listed in this order)."""
+        return {obs_id: i for i, obs_id in enumerate(self.observations)}
+
+    @cached_property
+    def finding_order(self) -> dict[str, int]:
+        """Each finding's place in the knowledge base (findings are listed in this order)."""
+        return {finding_id: i for i, finding_id in enumerate(self.findings)}
 
     def top_level(self) -> tuple[str, ...]:
         """Observations written at the top of a case rather than under ``answers`` (age, sex)."""

@@ -68,9 +68,9 @@ def _open_rules(decider: Decider, level: str,
                 yield flag.rule, opens, effect, flag.level
     decide = decider.decide
     for cause in kb.causes.values():
-        decisions = [decide(rule) for rule in cause.evidence]
-        if any(rule.cf > 0 and truth != FALSE for rule, (truth, _) in zip(cause.evidence, decisions)):
-            for rule, (_, opens) in zip(cause.evidence, decisions):
+        if any(decide(rule)[0] != FALSE for rule in cause.supporting):  # has, or could gain, support
+            for rule in cause.evidence:
+                opens = decide(rule)[1]
                 if opens:
                     yield rule, opens, "cause", None
 

@@ -69,13 +69,9 @@ class Trace:
 
     def grounds(self, rule_id: str) -> Grounds:
         answers, findings = self._collect(rule_id)
-        order = self._observation_order
+        order = self.kb.observation_order
         return Grounds(tuple(sorted(answers.items(), key=lambda item: order[item[0]])),
-                       tuple(f for f in self.kb.findings if f in findings))
-
-    @cached_property
-    def _observation_order(self) -> dict[str, int]:
-        return {obs_id: i for i, obs_id in enumerate(self.kb.observations)}
+                       tuple(sorted(findings, key=self.kb.finding_order.__getitem__)) if findings else ())
 
     def _collect(self, rule_id: str) -> tuple[dict[str, Any], set[str]]:
         if rule_id not in self._grounds:
