@@ -127,8 +127,8 @@ class Assessment:
         self.case, self.run = case, run
         self.trace = Trace(self.kb, run)
         self.decider = logic.decider(case.answers, run)  # reuses what the run decided
-        kb = self.kb
-        self.red_flags = sorted((self._red_flag(flag) for flag in kb.red_flags.values() if run.fired(flag.rule.id)),
+        kb, fired = self.kb, run.by_rule
+        self.red_flags = sorted((self._red_flag(flag) for flag in kb.red_flags.values() if flag.rule.id in fired),
                                 key=lambda f: -kb.urgency(f.level))  # stable: knowledge order within a level
         # 'unknown' means the same as leaving an answer out (docs/contract.md): a question answered
         # that way could still raise the triage, and the result says so
@@ -136,8 +136,8 @@ class Assessment:
         self.unanswered = open_questions.questions
         self.triage = self._triage(open_questions)
         self.causes = self._causes()
-        self.advice = [self._action(a) for a in kb.advice.values() if run.fired(a.rule.id)]
-        self.tests = [self._action(t) for t in kb.tests.values() if run.fired(t.rule.id)]
+        self.advice = [self._action(a) for a in kb.advice.values() if a.rule.id in fired]
+        self.tests = [self._action(t) for t in kb.tests.values() if t.rule.id in fired]
 
     @property
     def knowledge_version(self) -> str:
@@ -170,11 +170,11 @@ class Assessment:
                             could_rise_to=open_questions.could_rise_to, questions=tuple(open_questions.raising))
 
     def _causes(self) -> list[CauseResult]:
-        causes = []
+        causes, fired = [], self.run.by_rule
         for cause_id in ranked(self.run.scores, self.logic.cause_order):
             cause = self.kb.causes[cause_id]
-            supporting = tuple(self._support(r.id) for r in cause.supporting if self.run.fired(r.id))
-            opposing = tuple(self._support(r.id) for r in cause.opposing if self.run.fired(r.id))
+            supporting = tuple(self._support(r.id) for r in cause.supporting if r.id in fired)
+            opposing = tuple(self._support(r.id) for r in cause.opposing if r.id in fired)
             causes.append(CauseResult(cause.id, cause.label, round(self.run.scores[cause.id], 3), supporting, opposing))
         return causes
 

@@ -173,6 +173,20 @@ class WorkingMemory(FactList):
             identity = fact.__dict__["identity"] = FactList._get_fact_id(fact)
         return identity
 
+    def declare(self, fact: Fact) -> Fact | None:
+        """Experta's declaration, less the schema check (these facts declare no fields) and the log
+        line: the fact gets the next index unless an identical one is already declared."""
+        identity = self._get_fact_id(fact)
+        if identity in self.reference_counter and not self.duplication:
+            return None
+        index = self.last_index
+        fact.__factid__ = index
+        self[index] = fact
+        self.last_index = index + 1
+        self.added.append(fact)
+        self.reference_counter[identity] += 1
+        return fact
+
 
 # -------------------------------------------------------------------------- engine
 

@@ -124,9 +124,11 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
     causes: set[str] = set()
     unaskable = _unaskable(decider, skipped)
     for rule, opens, effect, rule_level in _open_rules(decider, level, every_flag):
-        observations = set(opens).difference(unaskable)
-        if not observations:
-            continue
+        observations = set(opens)
+        if unaskable:
+            observations -= unaskable
+            if not observations:
+                continue
         if effect == "cause":
             causes |= observations
             weight = abs(rule.cf)
@@ -143,10 +145,11 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
             if urgency > best.get(obs, -1):
                 best[obs] = urgency
     waiting: set[str] = set()
-    for obs_id in [o for o in uses if o in decider.logic.gated]:
-        gate = kb.observations[obs_id].ask_when
-        deciding = decider.open_observations(gate) - skipped if gate is not None else set()
-        if gate is not None and deciding and decider.condition(gate) is Truth.UNKNOWN:
+    logic = decider.logic
+    for obs_id in [o for o in uses if o in logic.gated]:
+        opens = logic.table[id(kb.observations[obs_id].ask_when)](decider)[1]  # gated: it has one
+        deciding = set(opens) - skipped  # empty unless the gate is undecided
+        if deciding:
             waiting.add(obs_id)
             for gating in deciding:
                 best[gating] = max(best.get(gating, -1), best.get(obs_id, -1))
