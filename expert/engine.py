@@ -17,6 +17,7 @@ Experta types stay in this module and ``compiler.py``; :meth:`SpasmEngine.evalua
 from __future__ import annotations
 
 import bisect
+import operator
 from typing import Any, ClassVar, Mapping
 
 from ._experta import Activation, Agenda, Fact, FactList, InitialFact, KnowledgeEngine, Matcher, Strategy
@@ -146,6 +147,9 @@ class RoutingMatcher(Matcher):
         return self.network.to_dot()
 
 
+_ORDER = operator.attrgetter("key")  # an activation's (salience, -rule index): unique, one per rule
+
+
 class LayerStrategy(Strategy):
     """Orders activations by salience, then by the rule's place in the knowledge base, and removes
     exactly the activations withdrawn (Experta's depth strategy could leave one behind when several
@@ -154,11 +158,11 @@ class LayerStrategy(Strategy):
     def _update_agenda(self, agenda: Agenda, added: list[Activation], removed: list[Activation]) -> None:
         activations = agenda.activations
         for activation in removed:
-            index = bisect.bisect_left(activations, activation)
+            index = bisect.bisect_left(activations, activation.key, key=_ORDER)
             if index < len(activations) and activations[index] is activation:
                 del activations[index]
         for activation in added:
-            bisect.insort(activations, activation)
+            bisect.insort(activations, activation, key=_ORDER)
 
 
 class WorkingMemory(FactList):
