@@ -170,6 +170,8 @@ class WorkingMemory(FactList):
     fact's class and fields) once per fact rather than at every declaration; the engine makes each
     fact once and declares it again case after case."""
 
+    last_index: int
+
     @staticmethod
     def _get_fact_id(fact: Fact) -> frozenset[Any]:
         identity = fact.__dict__.get("identity")
