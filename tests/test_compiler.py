@@ -251,3 +251,18 @@ def _observations(chosen, rule_id):
     rule = chosen.kb.rules[rule_id]
     return set(observations_in(rule.when)) | {o for ref in rule.when.nodes() if getattr(ref, "kind", "") == "finding"
                                                for o in observations_in(chosen.kb.findings[ref.target].rule.when)}
+
+
+def test_working_memory_refuses_a_duplicate_fact_and_takes_a_reused_one_in_the_next_case():
+    """The engine's fact list works out each fact's identity once and declares the same fact object
+    again in later cases; a duplicate, the same object or an equal one made apart, is still refused."""
+    from expert.engine import Obs, WorkingMemory
+    first, memory = Obs(id="weakness", value=True), WorkingMemory()
+    assert memory.declare(first) is first and first.__factid__ == 0
+    assert memory.declare(first) is None
+    assert memory.declare(Obs(id="weakness", value=True)) is None
+    other = Obs(id="weakness", value=False)
+    assert memory.declare(other) is other and other.__factid__ == 1
+    assert list(memory) == [0, 1] and memory.changes == ([first, other], [])
+    next_case = WorkingMemory()
+    assert next_case.declare(other) is other and other.__factid__ == 0
