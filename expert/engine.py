@@ -270,7 +270,8 @@ class SpasmEngine(KnowledgeEngine):
         agenda, update_agenda, get_activations = self.agenda, self.strategy.update_agenda, self.get_activations
         while steps > 0 and self.running:
             added, removed = get_activations()
-            update_agenda(agenda, added, removed)
+            if added or removed:
+                update_agenda(agenda, added, removed)
             activation = agenda.get_next()
             if activation is None:
                 break
