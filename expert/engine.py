@@ -9,7 +9,8 @@ withdrawn. Layers fire in salience order: derived findings (deepest last), then 
 evidence, then one aggregation step (cause scores and triage), then advice and tests. Within a
 layer rules only add facts, so the result does not depend on the order Experta picks. The engine
 also overrides three public methods with leaner equivalents for facts it makes itself: ``reset``,
-``declare`` and ``run`` (Experta's loop, less its per-firing log formatting).
+``declare`` and ``run`` (Experta's loop, less its per-firing log formatting), and its working
+memory is Experta's fact list declaring each fact without a schema check or a log line.
 
 Experta types stay in this module and ``compiler.py``; :meth:`SpasmEngine.evaluate` returns a
 :class:`~expert.trace.Run` of plain data.
