@@ -175,6 +175,8 @@ class Logic:
                 lenient.visit(rule.when)
         #: observations asked only in some cases (they have an ask_when)
         self.gated = frozenset(obs.id for obs in kb.observations.values() if obs.ask_when is not None)
+        #: every red flag with the urgency of the level it sets
+        self.red_flags = tuple((flag, kb.urgency(flag.level)) for flag in kb.red_flags.values())
         #: each cause's place in the knowledge base (ties in score are ranked by it)
         self.cause_order = {cause: i for i, cause in enumerate(kb.causes)}
         #: each observation's place in the vocabulary

@@ -55,15 +55,15 @@ def _open_rules(decider: Decider, level: str,
     could still gain, support."""
     kb = decider.kb
     current = kb.urgency(level)
-    for flag in kb.red_flags.values():
+    for flag, urgency in decider.logic.red_flags:
         firing = decider.fired.get(flag.rule.id)
         if firing is not None:
             if firing.possible:
                 yield flag.rule, tuple(decider.pending(flag.rule)), "possible", flag.level
-        elif every_flag or kb.urgency(flag.level) > current:
+        elif every_flag or urgency > current:
             opens = decider.decide(flag.rule)[1]
             if opens:
-                effect = ("triage" if kb.urgency(flag.level) > current else
+                effect = ("triage" if urgency > current else
                           "advice" if flag.id in decider.logic.advised else "flag")
                 yield flag.rule, opens, effect, flag.level
     decide = decider.decide
