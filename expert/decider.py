@@ -276,9 +276,6 @@ class Decider:
     def rule(self, rule: RuleDef) -> Truth:
         return Truth(self.decide(rule)[0])
 
-    def finding(self, finding_id: str) -> Decision:
-        return self.decide(self.kb.findings[finding_id].rule)
-
     # ------------------------------------------------------------- possible (lenient)
     def holds(self, rule: RuleDef) -> bool:
         """Whether a finding or red flag holds with its unanswered exclusions taken as absent."""
