@@ -244,7 +244,7 @@ class Decider:
         self.rules: dict[str, Decision] = {}  # by rule id, each decided once
         self.fired: Mapping[str, Any] = run.by_rule if run is not None else {}
         self.answered = frozenset(answers)
-        self._applicable: dict[str, bool] = {}
+        self._gates: dict[str, Decision] = {}  # by observation id: its ask_when, decided once
         self._held: dict[str, bool] = {}
         # for references to red flags, causes and the triage (advice and tests): set by reference_run
         self.raised: set[str] = set()
@@ -306,9 +306,15 @@ class Decider:
 
     def applicable(self, obs: Observation) -> bool:
         """False when the observation's ask_when rules it out (e.g. pregnancy for a man)."""
-        if obs.id not in self._applicable:
-            self._applicable[obs.id] = obs.ask_when is None or self.logic.table[id(obs.ask_when)](self)[0] != FALSE
-        return self._applicable[obs.id]
+        return obs.ask_when is None or self.gate(obs)[0] != FALSE
+
+    def gate(self, obs: Observation) -> Decision:
+        """The decision of an observation's ask_when (which it must have)."""
+        decision = self._gates.get(obs.id)
+        if decision is None:
+            assert obs.ask_when is not None, f"{obs.id} is asked in every case"
+            decision = self._gates[obs.id] = self.logic.table[id(obs.ask_when)](self)
+        return decision
 
     def open_observations(self, condition: Condition) -> set[str]:
         """Unanswered observations reachable from ``condition`` through undecided parts only."""

@@ -147,7 +147,7 @@ def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(
     waiting: set[str] = set()
     logic = decider.logic
     for obs_id in [o for o in uses if o in logic.gated]:
-        opens = logic.table[id(kb.observations[obs_id].ask_when)](decider)[1]  # gated: it has one
+        opens = decider.gate(kb.observations[obs_id])[1]
         deciding = set(opens) - skipped  # empty unless the gate is undecided
         if deciding:
             waiting.add(obs_id)
