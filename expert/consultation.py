@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .assessment import Assessment
-from .conditions import Truth
 from .case import ANSWERS, UNKNOWN, Case, check_value, parse_case
 from .documents import Document
 from .errors import CaseError, Problem, UnknownIdError, shown, suggest
@@ -236,10 +235,10 @@ class Consultation:
 
     def _gate(self, obs_id: str) -> str:
         """The question to ask first for ``obs_id``: one that decides whether it applies, while undecided."""
-        gate = self.kb.observations[obs_id].ask_when
+        obs = self.kb.observations[obs_id]
         decider = self.assessment().decider
-        if gate is not None and decider.condition(gate) is Truth.UNKNOWN:
-            deciding = sorted(decider.open_observations(gate), key=decider.logic.order.__getitem__)  # _open: not skipped
+        if obs.ask_when is not None:  # the gate's open observations: none unless it is undecided
+            deciding = sorted(set(decider.gate(obs)[1]), key=decider.logic.order.__getitem__)  # _open: not skipped
             return next((o for o in deciding if self._open(o)), obs_id)
         return obs_id
 

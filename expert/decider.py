@@ -316,10 +316,6 @@ class Decider:
             decision = self._gates[obs.id] = self.logic.table[id(obs.ask_when)](self)
         return decision
 
-    def open_observations(self, condition: Condition) -> set[str]:
-        """Unanswered observations reachable from ``condition`` through undecided parts only."""
-        return set(self.logic.table[id(condition)](self)[1])
-
 
 class _Pending(Visitor[None]):
     """Walks the leniently holding parts of a condition, collecting the unanswered observations of

@@ -97,8 +97,8 @@ def pending_rules(decider: Decider, level: str, skipped: frozenset[str] = frozen
 def questions_gated_by(decider: Decider, observation: str) -> list[str]:
     """Unanswered observations whose ask_when is still undecided and depends on ``observation``."""
     return [o.id for o in decider.kb.observations.values()
-            if o.id not in decider.answers and o.ask_when is not None and decider.condition(o.ask_when) is Truth.UNKNOWN
-            and observation in decider.open_observations(o.ask_when)]
+            if o.id not in decider.answers and o.ask_when is not None
+            and observation in decider.gate(o)[1]]  # open observations only while the gate is undecided
 
 
 def relevance(decider: Decider, level: str, skipped: frozenset[str] = frozenset(),
