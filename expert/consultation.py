@@ -128,9 +128,7 @@ class Consultation:
     def answer(self, question: str, value: Any) -> None:
         """Record an answer to an observation or a checklist (``"unknown"`` records that it cannot be
         answered). A checklist's answer lists the observations present; the others it shows are no."""
-        if not isinstance(question, str):
-            raise UnknownIdError(f"a question is named by its id (text), not {shown(question)}")
-        checklist = self.kb.interview.checklists.get(question)
+        checklist = self._checklist(question)
         if checklist is not None:
             self._record(_Entry(question, value, self._checklist_records(checklist, value)))
             return
@@ -227,10 +225,14 @@ class Consultation:
         checklist = self.kb.interview.checklist_of.get(item)
         return checklist.id if checklist is not None else item
 
-    def _askable(self, question: str) -> bool:
+    def _checklist(self, question: str) -> Checklist | None:
+        """The checklist ``question`` names; None when it names an observation (or nothing known)."""
         if not isinstance(question, str):
             raise UnknownIdError(f"a question is named by its id (text), not {shown(question)}")
-        checklist = self.kb.interview.checklists.get(question)
+        return self.kb.interview.checklists.get(question)
+
+    def _askable(self, question: str) -> bool:
+        checklist = self._checklist(question)
         return bool(self._shown(checklist)) if checklist is not None else self._open(question)
 
     def _gate(self, obs_id: str) -> str:
@@ -278,9 +280,7 @@ class Consultation:
 
     def why(self, question: str) -> WhyAsked:
         """Why a question is asked: the undecided rules an answer to it would feed."""
-        if not isinstance(question, str):
-            raise UnknownIdError(f"a question is named by its id (text), not {shown(question)}")
-        checklist = self.kb.interview.checklists.get(question)
+        checklist = self._checklist(question)
         if checklist is None:
             return self.assessment().why(question)
         uses: dict[str, RuleUse] = {}
