@@ -24,6 +24,11 @@ class ConfigurationError(click.ClickException):
     exit_code = 2
 
 
+def _not_installed(error: ImportError) -> ConfigurationError:
+    return ConfigurationError(f"the service's libraries are not installed ({error.name}); "
+                              "install them with: pip install 'spasm-expert[service]'")
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -73,8 +78,7 @@ def serve(settings, host, port, workers, public_url, audit, no_audit, audit_case
             from expert.service.auth import add_token as create
             from expert.service.settings import ConfigError
         except ImportError as error:
-            raise ConfigurationError(f"the service's libraries are not installed ({error.name}); "
-                                     "install them with: pip install 'spasm-expert[service]'") from None
+            raise _not_installed(error) from None
         try:
             token = create(tokens, add_token)
         except ConfigError as error:
@@ -88,8 +92,7 @@ def serve(settings, host, port, workers, public_url, audit, no_audit, audit_case
         from expert.service.server import check_address, run
         from expert.service.settings import ConfigError, Settings
     except ImportError as error:
-        raise ConfigurationError(f"the service's libraries are not installed ({error.name}); "
-                                 "install them with: pip install 'spasm-expert[service]'") from None
+        raise _not_installed(error) from None
     if insecure_dev and not _loopback(host):
         raise click.UsageError("--insecure-dev binds to loopback only; drop it to serve on other addresses")
     config = Settings(host=host, port=port, workers=workers, public_url=public_url,
