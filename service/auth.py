@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from expert.documents import NO_WAIT, NotARegularFile, file_kind, open_regular
 from expert.errors import json_kind
 
-from .settings import ConfigError
+from .settings import ConfigError, os_reason
 
 #: Signature algorithms accepted: asymmetric only (CDS Hooks forbids none and HMAC).
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -72,7 +72,7 @@ def _reason(error: OSError, path: str) -> str:
         return "permission denied"
     if isinstance(error, IsADirectoryError):
         return "it is a folder, not a file"
-    return (error.strerror or str(error)).lower()
+    return os_reason(error)
 
 
 def _not_regular(path: str, option: str, kind: str) -> ConfigError:
@@ -98,6 +98,11 @@ def read_config_file(path: str, option: str) -> str:
         raise _not_regular(path, option, error.kind) from None
     except OSError as error:
         raise ConfigError(f"{option} {path}: {_reason(error, path)}") from None
+    return _decoded(data, path, option)
+
+
+def _decoded(data: bytes, path: str, option: str) -> str:
+    """A config file's bytes as text (UTF-8, a byte-order mark allowed), or a ConfigError naming it."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -236,11 +241,7 @@ def add_token(path: str, name: str) -> str:
     with os.fdopen(descriptor, "r+b", buffering=0) as stream:
         info = os.fstat(stream.fileno())
         _refuse_special(path, "--tokens", info.st_mode)
-        data = stream.read()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise ConfigError(f"--tokens {path}: not UTF-8 text (byte {error.start})") from None
+        text = _decoded(stream.read(), path, "--tokens")
         if name in _parse_tokens(text, path).values():
             raise ConfigError(f"{path} already has a token called {name}")
         separator = "\n" if text and not text.endswith("\n") else ""  # never glue onto an unfinished line

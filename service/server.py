@@ -15,7 +15,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .settings import ENVIRONMENT, ConfigError, Settings
+from .settings import ENVIRONMENT, ConfigError, Settings, os_reason
 
 STARTUP_FAILURE = 3  # uvicorn's exit code when it cannot start (it has logged why)
 
@@ -64,8 +64,7 @@ def check_address(host: str, port: int) -> None:
                                       "1023 with --port") from None
                 if error.errno == errno.EADDRNOTAVAIL:
                     raise ConfigError(f"--host {host}: not an address of this machine") from None
-                raise ConfigError(f"cannot listen on {host} port {port}: "
-                                  f"{(error.strerror or str(error)).lower()}") from None
+                raise ConfigError(f"cannot listen on {host} port {port}: {os_reason(error)}") from None
 
 
 def run(settings: Settings, app) -> None:

@@ -18,6 +18,11 @@ class ConfigError(ValueError):
     """A bad option or file given to ``spasm serve``: the operator's to fix (exit 2), not a bug."""
 
 
+def os_reason(error: OSError) -> str:
+    """What an OSError says, in lower-case words for a ConfigError (no Python names)."""
+    return (error.strerror or str(error)).lower()
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from expert.documents import file_kind
 
-from .settings import ConfigError
+from .settings import ConfigError, os_reason
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -143,7 +143,7 @@ def _check_file(path: str) -> None:
     except NotADirectoryError:
         raise ConfigError(f"--audit {path}: a part of the path is a file, not a folder") from None
     except OSError as error:
-        raise ConfigError(f"--audit {path}: {(error.strerror or str(error)).lower()}") from None
+        raise ConfigError(f"--audit {path}: {os_reason(error)}") from None
     if stat.S_ISDIR(mode):
         raise ConfigError(f"--audit {path}: it is a folder; name a database file, e.g. "
                           f"{os.path.join(path, 'spasm-audit.db')}")
@@ -154,7 +154,7 @@ def _check_file(path: str) -> None:
         with open(path, "rb") as stream:
             header = stream.read(len(SQLITE_HEADER))
     except OSError as error:
-        raise ConfigError(f"--audit {path}: {(error.strerror or str(error)).lower()}") from None
+        raise ConfigError(f"--audit {path}: {os_reason(error)}") from None
     if header and header != SQLITE_HEADER:
         raise ConfigError(f"--audit {path}: not an SQLite database, so not an audit trail (it was left as it "
                           "is); name a new file or an existing trail")
