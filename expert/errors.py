@@ -127,7 +127,6 @@ class UnknownIdError(SpasmError, KeyError):
         return self.message
 
 
-
 def described(value: object) -> str:
     """What a YAML value is, in plain words for a message ("a list", "a mapping", "nothing")."""
     if isinstance(value, dict):
